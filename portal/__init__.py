@@ -1,0 +1,117 @@
+"""城乡教研共同体: the urban-rural teaching community portal."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import ROOT, load_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application from the environment's settings, overridden by ``config``.
+    Reads settings (and makes SECRET_KEY once); never creates tables."""
+    settings = load_config()
+    settings.update(config or {})
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings["INSTANCE_DIR"]),
+    )
+    app.config.update(settings)
+    configure_logging(app)
+    configure_extensions(app)
+    configure_routing(app)
+    configure_blueprints(app)
+    configure_web(app)
+    configure_cli(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not logging.getLogger("portal").handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logging.getLogger("portal").addHandler(handler)
+        logging.getLogger("portal").setLevel(logging.INFO)
+
+
+def configure_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+
+    from .core.web import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),  # explicit, never auto-detected
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        channel="flask-socketio",
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
+        ping_interval=25,
+        ping_timeout=30,  # rural links are slow; give them time before calling them gone
+        max_http_buffer_size=100_000,
+    )
+    from .accounts.auth import configure_login
+
+    configure_login(app, login_manager)
+    if app.config.get("TRUSTED_PROXY_HOPS"):
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # WAL lets readers work while one writer writes; foreign keys are off by default in SQLite.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def configure_routing(app: Flask) -> None:
+    from .core.converters import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.strict_slashes = False
+
+
+def configure_blueprints(app: Flask) -> None:
+    from .accounts import api as _accounts_api  # noqa: F401  (adds routes to `api`)
+    from .accounts import home as _accounts_home  # noqa: F401  (home panels)
+    from .accounts.views import bp as accounts_bp
+    from .core.api import api
+    from .org import api as _org_api  # noqa: F401
+    from .org.views import bp as org_bp
+    from .live import events as _live_events  # noqa: F401  (socket handlers)
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(org_bp)
+    app.register_blueprint(api)
+
+
+def configure_web(app: Flask) -> None:
+    from .core.templating import register_template_helpers
+    from .core.web import register_error_handlers, register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from .cli import seed
+
+    app.cli.add_command(seed)

@@ -1,0 +1,37 @@
+"""Flask-Login wiring: the session-nonce user loader and the unauthorised answer."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, abort
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+
+from ..extensions import db
+from .models import User
+
+
+def load_user(user_key: str) -> User | None:
+    """Cookies carry "<id>:<nonce>"; a rotated nonce (logout, password or role change,
+    deactivation) makes every older cookie worthless."""
+    user_id, _, nonce = (user_key or "").partition(":")
+    if not user_id.isdigit() or not nonce or len(user_id) > 10:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_nonce, nonce):
+        return None
+    return user
+
+
+def configure_login(app: Flask, manager: LoginManager) -> None:
+    manager.init_app(app)
+    manager.user_loader(load_user)
+    manager.login_view = "accounts.login"
+    manager.login_message = _l("Please log in first.")
+    manager.login_message_category = "info"
+    manager.session_protection = "basic"
+
+    @manager.unauthorized_handler
+    def unauthorized():
+        abort(401)

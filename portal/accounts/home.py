@@ -1,0 +1,77 @@
+"""Home-page panels of the foundation: what each person should do next."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select
+
+from ..core.authz import BUREAU, PRINCIPAL
+from ..core.home import home_panel
+from ..extensions import db
+from ..org.models import BellSchedule, Classroom, School
+from ..org.services import current_term
+from .models import Notification
+from .notifications import render
+
+
+@home_panel(10)
+def unread_panel(user):
+    rows = db.session.execute(
+        select(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .order_by(Notification.id.desc())
+        .limit(5)
+    ).scalars().all()
+    if not rows:
+        return None
+    return {
+        "title": _("New notifications"),
+        "items": [{"text": render(n), "url": n.link or url_for("accounts.notifications")} for n in rows],
+    }
+
+
+@home_panel(90)
+def setup_panel(user):
+    """Bureau staff: the set-up that later work depends on, with what is still missing."""
+    if user.role != BUREAU:
+        return None
+    scope = School.is_active.is_(True)
+    if user.county_id is not None:
+        scope = scope & (School.county_id == user.county_id)
+    no_classrooms = db.session.execute(
+        select(func.count()).select_from(School).where(scope, ~exists().where(Classroom.school_id == School.id))
+    ).scalar_one()
+    no_bells = db.session.execute(
+        select(func.count()).select_from(School).where(scope, ~exists().where(BellSchedule.school_id == School.id))
+    ).scalar_one()
+    items = []
+    term = current_term()
+    if term is None:
+        items.append({"text": _("Set up the current term"), "url": url_for("org.edit_term")})
+    else:
+        items.append({"text": _("Current term: %(name)s", name=term.name), "url": url_for("org.terms")})
+    if no_classrooms:
+        items.append({"text": _("%(n)d schools have no classes yet", n=no_classrooms), "url": url_for("org.roster_import")})
+    if no_bells:
+        items.append({"text": _("%(n)d schools have no bell schedule yet", n=no_bells), "url": url_for("org.schools")})
+    items.append({"text": _("Manage accounts"), "url": url_for("accounts.admin_users")})
+    return {"title": _("Set-up"), "items": items}
+
+
+@home_panel(95)
+def school_panel(user):
+    """Principals: their school's set-up."""
+    if user.role != PRINCIPAL or user.school_id is None:
+        return None
+    has_bells = db.session.execute(
+        select(exists().where(BellSchedule.school_id == user.school_id))
+    ).scalar()
+    items = [{"text": _("Your school's classes and bell schedules"), "url": url_for("org.school", school_id=user.school_id)}]
+    if not has_bells:
+        items.append({
+            "text": _("Enter your school's bell schedule"),
+            "url": url_for("org.edit_bell_schedule", school_id=user.school_id),
+            "hint": _("Dual-teacher classes show each school its own period numbers."),
+        })
+    return {"title": _("Your school"), "items": items}

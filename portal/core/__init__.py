@@ -1,0 +1,1 @@
+"""Shared building blocks: permissions, errors, sanitiser, pagination, time, the API base."""

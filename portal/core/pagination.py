@@ -1,0 +1,59 @@
+"""Bounded pagination for pages and the API: huge or malformed page numbers are a 400, never a 500."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+
+from .errors import Invalid
+
+MAX_PAGE = 100_000
+MAX_PER_PAGE = 100
+
+
+def _bounded_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not low <= int(raw) <= high:
+        raise Invalid(_l("%(name)s must be a whole number from %(low)d to %(high)d.", name=name, low=low, high=high))
+    return int(raw)
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_args(default_per_page: int = 20) -> tuple[int, int]:
+    return (
+        _bounded_int("page", 1, 1, MAX_PAGE),
+        _bounded_int("per_page", default_per_page, 1, MAX_PER_PAGE),
+    )
+
+
+def paginate(session, stmt: Select, *, default_per_page: int = 20, scalars: bool = True) -> Page:
+    """Run ``stmt`` for the requested page and count the total with one extra query."""
+    page, per_page = page_args(default_per_page)
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = list(result.scalars()) if scalars else list(result)
+    return Page(items=items, total=total, page=page, per_page=per_page)

@@ -1,0 +1,85 @@
+"""The one place rich text is cleaned (bleach). Every rich-text field goes through here on write."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from flask_babel import lazy_gettext as _l
+
+from .errors import Invalid
+
+# Sanitisers are super-linear on deeply nested markup (security.md §0.6): cap size and depth first.
+MAX_HTML_CHARS = 100_000
+MAX_TAGS = 3_000
+MAX_DEPTH = 40
+
+TAGS = frozenset(
+    {
+        "p", "br", "strong", "b", "em", "i", "u", "s", "sub", "sup", "h2", "h3", "h4",
+        "ul", "ol", "li", "blockquote", "pre", "code", "hr", "a",
+        "table", "thead", "tbody", "tr", "th", "td",
+    }
+)
+ATTRIBUTES = {"a": ["href", "title"], "th": ["colspan", "rowspan"], "td": ["colspan", "rowspan"]}
+PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "base", "source"}
+
+
+def _safe_rel(attrs, new=False):
+    href_key = (None, "href")
+    href = attrs.get(href_key, "")
+    # bleach lets "scheme:<digits>" and protocol-relative hrefs through; drop them here.
+    if href.startswith(("//", "\\", "/\\")) or re.match(r"^[a-z][a-z0-9+.-]*:\d", href, re.I):
+        return None
+    attrs[(None, "rel")] = "noopener noreferrer nofollow"
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=TAGS,
+    attributes=ATTRIBUTES,
+    protocols=PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_safe_rel], skip_tags={"pre", "code"})],
+)
+
+
+def _nesting_depth(html: str) -> int:
+    depth = deepest = 0
+    for closing, name, selfclosing in _TAG.findall(html):
+        if name.lower() in _VOID or selfclosing:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def strip_controls(text: str) -> str:
+    """Remove NUL, other C0 controls, zero-width and bidi override characters."""
+    return _CONTROL.sub("", text)
+
+
+def clean_html(raw: str | None) -> str:
+    """Return safe HTML for the body context, or raise Invalid when the input is too big or deep."""
+    if not raw:
+        return ""
+    if len(raw) > MAX_HTML_CHARS:
+        raise Invalid(_l("The text is too long (at most %(n)d characters).", n=MAX_HTML_CHARS))
+    if raw.count("<") > MAX_TAGS or _nesting_depth(raw) > MAX_DEPTH:
+        raise Invalid(_l("The text has too much formatting; please simplify it."))
+    return _cleaner.clean(strip_controls(raw)).strip()
+
+
+def clean_text(raw: str | None, *, max_length: int | None = None) -> str:
+    """Plain text: controls removed, surrounding space trimmed. Escaping is the template's job."""
+    text = strip_controls(raw or "").strip()
+    if max_length is not None and len(text) > max_length:
+        raise Invalid(_l("The text is too long (at most %(n)d characters).", n=max_length))
+    return text

@@ -1,0 +1,64 @@
+"""What every template can use: labels, local time formatting, navigation, unread count."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+from . import labels
+from .authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER
+
+# (endpoint, label, roles). Capabilities append their entries as they land.
+NAV: list[tuple[str, object, tuple[str, ...]]] = [
+    ("accounts.home", _l("Home"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER)),
+    ("org.schools", _l("Schools"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER)),
+    ("org.terms", _l("Terms"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER)),
+    ("accounts.admin_users", _l("Accounts"), (BUREAU,)),
+    ("org.roster_import", _l("Import roster"), (BUREAU,)),
+]
+
+
+def nav_item(endpoint: str, label, roles: tuple[str, ...], *, after: str | None = None) -> None:
+    entry = (endpoint, label, roles)
+    if after:
+        index = next((i for i, item in enumerate(NAV) if item[0] == after), len(NAV) - 1)
+        NAV.insert(index + 1, entry)
+    else:
+        NAV.append(entry)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def inject():
+        def nav_for_user():
+            if not current_user.is_authenticated:
+                return []
+            return [
+                (endpoint, label)
+                for endpoint, label, roles in NAV
+                if current_user.role in roles and endpoint in current_app.view_functions
+            ]
+
+        def unread():
+            if not current_user.is_authenticated:
+                return 0
+            from ..accounts.notifications import unread_count
+
+            return unread_count(current_user)
+
+        return {
+            "labels": labels,
+            "label": labels.label,
+            "nav_for_user": nav_for_user,
+            "unread_notifications": unread,
+            "current_locale": str(get_locale()),
+            "languages": current_app.config["LANGUAGES"],
+            "request_path": request.full_path.rstrip("?") if request else "/",
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else ""

@@ -1,0 +1,135 @@
+"""Cross-cutting request handling: error pages and JSON errors, security headers, locale."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .api import error_response
+from .errors import DomainError
+
+log = logging.getLogger("portal")
+
+# Assets come only from the portal itself; no inline script (every page script is a file).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: gettext("The request could not be understood."),
+        401: gettext("Please log in first."),
+        403: gettext("You do not have permission to do this."),
+        404: gettext("The page or item was not found."),
+        405: gettext("This action is not allowed here."),
+        409: gettext("This conflicts with something that already exists."),
+        413: gettext("The upload is too large."),
+        415: gettext("This type of content is not accepted."),
+        422: gettext("Some of the information is not valid."),
+        429: gettext("Too many attempts. Please wait a little and try again."),
+        500: gettext("Something went wrong on our side. Please try again later."),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _render_error(status: int, message: str | None = None):
+    message = message or _messages().get(status, _messages()[400])
+    if wants_json():
+        return error_response(status, HTTP_CODES.get(status, "error"), message)
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if wants_json():
+            extra = dict(exc.details)
+            if exc.field:
+                extra["field"] = exc.field
+            return error_response(exc.status, exc.code, str(exc.message), **extra)
+        return _render_error(exc.status, str(exc.message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        log.info("csrf refused path=%s reason=%s", request.path, exc.description)
+        message = gettext("The form has expired or was not sent from this site. Please reload the page and try again.")
+        if wants_json():
+            return error_response(400, "csrf", message)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        if status == 401 and not wants_json():
+            flash(gettext("Please log in first."), "info")
+            return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+        if status == 429:
+            log.warning("rate limited path=%s", request.path)
+        return _render_error(status)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        log.exception("unhandled error path=%s", request.path)
+        return _render_error(500)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "geolocation=(), payment=(), usb=()"
+        if request.is_secure:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+            # Every cookie is Secure when the portal is reached over https.
+            cookies = headers.getlist("Set-Cookie")
+            if cookies:
+                headers.remove("Set-Cookie")
+                for cookie in cookies:
+                    headers.add("Set-Cookie", cookie if "; Secure" in cookie else cookie + "; Secure")
+        # Pages with people's data must not linger in shared browser caches.
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+

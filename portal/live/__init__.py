@@ -1,0 +1,1 @@
+"""Real-time: the Socket.IO protocol (event names and payloads) and its handlers."""

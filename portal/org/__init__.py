@@ -1,0 +1,1 @@
+"""Organisation: counties, schools, classrooms, terms, bell schedules, roster import."""

@@ -1,0 +1,1 @@
+"""Roster import pages (filled in by the roster import work)."""

@@ -1,0 +1,32 @@
+// Live notifications: keeps the bell's unread count current and shows new ones briefly.
+// The page works without this script; it only adds the live updates.
+(function () {
+  "use strict";
+  if (typeof window.io !== "function") return;
+  var bell = document.querySelector("[data-unread]");
+  var toast = document.querySelector("[data-toast]");
+  var socket = window.io({ transports: ["websocket", "polling"] });
+  var hideTimer = null;
+
+  socket.on("notification", function (data) {
+    if (bell) {
+      bell.textContent = String((parseInt(bell.textContent, 10) || 0) + 1);
+      bell.hidden = false;
+    }
+    if (!toast || !data || typeof data.text !== "string") return;
+    toast.textContent = "";
+    var node = document.createElement(data.link ? "a" : "span");
+    node.textContent = data.text; // text, never HTML
+    if (data.link && data.link.charAt(0) === "/" && data.link.charAt(1) !== "/") node.href = data.link;
+    toast.appendChild(node);
+    toast.hidden = false;
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(function () { toast.hidden = true; }, 8000);
+  });
+
+  // The login behind this page ended (logout elsewhere, password change, deactivation).
+  socket.on("session_ended", function () {
+    socket.disconnect();
+    window.location.reload();
+  });
+})();

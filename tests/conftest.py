@@ -1,0 +1,215 @@
+"""Shared fixtures: one app and schema per run, every table emptied after each test.
+
+Set TEST_DATABASE_URL to run the suite on PostgreSQL (``.ci/run`` does on CI).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import tempfile
+
+import pytest
+from flask import has_app_context
+from sqlalchemy import event, text
+
+from portal import create_app
+from portal.extensions import db as _db, limiter, socketio
+
+from .factories import Factories
+
+_tmp = tempfile.mkdtemp(prefix="portal-test-")
+os.environ.setdefault("PORTAL_INSTANCE_DIR", _tmp)
+
+
+def _test_config() -> dict:
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_tmp}/test.sqlite3"
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_DIR": _tmp,
+        "UPLOAD_DIR": os.path.join(_tmp, "uploads"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SOCKETIO_MESSAGE_QUEUE": None,  # test_client refuses a message queue
+        "SERVER_NAME": None,
+    }
+
+
+def in_fresh_context(fn, *args, **kwargs):
+    """Run fn as a request would in production: with no app context of the test around it,
+    so it gets its own ``g``, its own database session and its own Flask-Login user."""
+    result = contextvars.Context().run(fn, *args, **kwargs)
+    if has_app_context():
+        _db.session.expire_all()  # the test's own objects see what the request changed
+    return result
+
+
+class FreshContextMiddleware:
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        return in_fresh_context(lambda: list(self.wsgi_app(environ, start_response)))
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app(_test_config())
+    app.wsgi_app = FreshContextMiddleware(app.wsgi_app)
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts with empty tables, default limits and a fresh rate-limit memory."""
+    saved = dict(app.config)
+    ctx = app.app_context()
+    ctx.push()
+    limiter.reset()
+    yield
+    _db.session.rollback()
+    _db.session.remove()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+    ctx.pop()
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def make(app) -> Factories:
+    return Factories(_db)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    """Log in through the real login form, CSRF token and all."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        page = self.client.get(path)
+        match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page.data)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1).decode()
+
+    def login(self, username: str, password: str = "Test-pass-2026!", **extra):
+        token = self.csrf("/login")
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token, **extra}
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf("/")})
+
+    def post(self, path: str, data: dict | None = None, csrf_from: str | None = None, **kwargs):
+        """POST a form with a valid CSRF token taken from a page the user can open."""
+        token = self.csrf(csrf_from or "/")
+        return self.client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def login_as(make, auth):
+    """Create a user of the role (or use the one given), log in through the form, return the user."""
+
+    def _login(role_or_user="teacher", **kwargs):
+        user = role_or_user if not isinstance(role_or_user, str) else make.user(role=role_or_user, **kwargs)
+        response = auth.login(user.username)
+        assert response.status_code == 302, response.data[:500]
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def api_token(client, make):
+    """Return a bearer token for a user (created with the given role if a role is given)."""
+
+    def _token(role_or_user="teacher", **kwargs):
+        user = role_or_user if not isinstance(role_or_user, str) else make.user(role=role_or_user, **kwargs)
+        response = client.post("/api/v1/auth/token", json={"username": user.username, "password": "Test-pass-2026!"})
+        assert response.status_code == 200, response.json
+        return response.json["token"]
+
+    return _token
+
+
+@pytest.fixture
+def socket_client(app, client):
+    """A Socket.IO test client sharing the HTTP client's cookies (and so its login)."""
+    clients = []
+
+    def _connect(namespace: str | None = None, auth=None, http_client=None):
+        sc = in_fresh_context(
+            socketio.test_client, app, namespace=namespace, auth=auth, flask_test_client=http_client or client
+        )
+        clients.append(sc)
+        return IsolatedSocket(sc)
+
+    yield _connect
+    for sc in clients:
+        if sc.is_connected():
+            in_fresh_context(sc.disconnect)
+
+
+class IsolatedSocket:
+    """A Socket.IO test client whose events run outside the test's app context."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if callable(attr):
+            return lambda *a, **kw: in_fresh_context(attr, *a, **kw)
+        return attr
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside the block: ``with count_queries() as counter: ...``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _count():
+        statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(_db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", before)
+
+    return _count
