@@ -93,6 +93,7 @@ def configure_blueprints(app: Flask) -> None:
     from .accounts import home as _accounts_home  # noqa: F401  (home panels)
     from .accounts.views import bp as accounts_bp
     from .core.api import api
+    from .core.diagnostics import bp as health_bp
     from .org import api as _org_api  # noqa: F401
     from .org.views import bp as org_bp
     from .live import events as _live_events  # noqa: F401  (socket handlers)
@@ -100,15 +101,18 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(api)
+    app.register_blueprint(health_bp)
 
 
 def configure_web(app: Flask) -> None:
+    from .core.diagnostics import register_query_counter
     from .core.templating import register_template_helpers
     from .core.web import register_error_handlers, register_security_headers
 
     register_error_handlers(app)
     register_security_headers(app)
     register_template_helpers(app)
+    register_query_counter(app)
 
 
 def configure_cli(app: Flask) -> None:

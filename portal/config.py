@@ -80,6 +80,8 @@ def load_config() -> dict:
         "SOCKETIO_MESSAGE_QUEUE": redis_url,
         # Behind a reverse proxy: how many hops of X-Forwarded-* to trust (0: none).
         "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", 0),
+        # make bench reads the SQL statement count of each request from a response header.
+        "EXPOSE_QUERY_COUNT": os.environ.get("EXPOSE_QUERY_COUNT") == "1",
         # API tokens
         "API_TOKEN_LIFETIME": timedelta(days=_int("API_TOKEN_DAYS", 30)),
         # Continuing-education norm (hours in a five-year cycle); used by later capabilities.

@@ -1,0 +1,192 @@
+"""Run the benchmarks and print one JSON object per line (CONTRACT.md, BENCH).
+
+The city-scale data is generated once (``seed scale``) into bench-data/ and reused. The
+portal runs as in production (gunicorn, gthread, one process) in a subprocess; requests
+are made one at a time from this process, over loopback only.
+
+Environment: BENCH_SCHOOLS, BENCH_TEACHERS, BENCH_SEED (data size), BENCH_REQUESTS
+(samples per benchmark, default 40), BENCH_DATABASE_URL (use PostgreSQL instead of the
+cached SQLite file; it is seeded when empty).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+BIN = Path(sys.executable).parent
+PASSWORD = "Demo-pass-2026"
+
+SCHOOLS = int(os.environ.get("BENCH_SCHOOLS", 2000))
+TEACHERS = int(os.environ.get("BENCH_TEACHERS", 60000))
+SEED = int(os.environ.get("BENCH_SEED", 1))
+SAMPLES = int(os.environ.get("BENCH_REQUESTS", 40))
+
+# (name, who, method, path). `who` is a demo username or None for anonymous.
+BENCHMARKS = [
+    ("login_page", None, "GET", "/login"),
+    ("home_bureau", "bureau", "GET", "/"),
+    ("home_researcher", "researcher", "GET", "/"),
+    ("home_principal", "principal.rural", "GET", "/"),
+    ("home_teacher", "teacher.rural", "GET", "/"),
+    ("schools_list", "bureau", "GET", "/schools"),
+    ("schools_search", "teacher.rural", "GET", "/schools?q=%E6%9D%91%E5%B0%8F%E5%AD%A6&kind=village"),
+    ("school_page", "principal.rural", "GET", "/schools/{school_id}"),
+    ("admin_users", "bureau", "GET", "/admin/users"),
+    ("admin_users_search", "bureau", "GET", "/admin/users?q=t0001&role=teacher"),
+    ("notifications", "teacher.rural", "GET", "/notifications"),
+    ("api_me", "@teacher.rural", "GET", "/api/v1/me"),
+    ("api_users_by_school", "@bureau", "GET", "/api/v1/users?school_id={school_id}"),
+    ("api_users_page_100", "@bureau", "GET", "/api/v1/users?page=200&per_page=100"),
+    ("api_schools_village", "@teacher.rural", "GET", "/api/v1/schools?kind=village&per_page=100"),
+    ("api_classrooms", "@teacher.rural", "GET", "/api/v1/schools/{school_id}/classrooms"),
+    ("api_term_current", "@teacher.rural", "GET", "/api/v1/terms/current"),
+]
+BASELINE = ("baseline_healthz", None, "GET", "/healthz")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def flask(env: dict, *args: str) -> None:
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def prepare_data() -> dict:
+    DATA.mkdir(exist_ok=True)
+    env = dict(os.environ, PORTAL_INSTANCE_DIR=str(DATA / "instance"), SECRET_KEY="bench-only-secret")
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        env["DATABASE_URL"] = url
+        flask(env, "db", "upgrade")
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed", "scale", "--schools", str(SCHOOLS),
+                        "--teachers", str(TEACHERS), "--seed", str(SEED)], cwd=ROOT, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # refuses when already seeded
+        return env
+    db_file = DATA / f"scale-{SCHOOLS}-{TEACHERS}-{SEED}.sqlite3"
+    env["DATABASE_URL"] = f"sqlite:///{db_file}"
+    if not db_file.exists():
+        print(f"# generating scale data into {db_file.name} ...", file=sys.stderr)
+        tmp = db_file.with_suffix(".tmp")
+        for leftover in DATA.glob(tmp.name + "*"):
+            leftover.unlink()
+        build_env = dict(env, DATABASE_URL=f"sqlite:///{tmp}")
+        flask(build_env, "db", "upgrade")
+        flask(build_env, "seed", "scale", "--schools", str(SCHOOLS), "--teachers", str(TEACHERS), "--seed", str(SEED))
+        import sqlite3
+
+        conn = sqlite3.connect(tmp)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("ANALYZE")
+        conn.close()
+        tmp.rename(db_file)
+    flask(env, "db", "upgrade")  # migrations added since the data was generated
+    return env
+
+
+def start_server(env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(env, EXPOSE_QUERY_COUNT="1", LOGIN_LIMIT_PER_IP="100000/minute", LOGIN_LIMIT_PER_USER="100000/minute")
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1", "--threads", "8",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=2).ok:
+                return proc, base
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.terminate()
+    log.seek(0)
+    raise SystemExit("server did not start:\n" + log.read().decode(errors="replace")[-3000:])
+
+
+def page_session(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(base + "/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    response = session.post(base + "/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                            allow_redirects=False)
+    if response.status_code != 302:
+        raise SystemExit(f"cannot log in as {username}: {response.status_code}")
+    return session
+
+
+def api_session(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    token = requests.post(base + "/api/v1/auth/token", json={"username": username, "password": PASSWORD}).json()["token"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def measure(session: requests.Session, method: str, url: str) -> tuple[list[float], int]:
+    for _ in range(3):  # warm caches and connections
+        session.request(method, url)
+    timings, queries = [], -1
+    for _ in range(SAMPLES):
+        started = time.perf_counter()
+        response = session.request(method, url, allow_redirects=False)
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code >= 400:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        queries = int(response.headers.get("X-Query-Count", -1))
+    return timings, queries
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    env = prepare_data()
+    proc, base = start_server(env)
+    try:
+        sessions: dict[str | None, requests.Session] = {None: requests.Session()}
+        school_id = api_session(base, "principal.rural").get(base + "/api/v1/me").json()["school_id"]
+        base_timings, base_queries = measure(sessions[None], "GET", base + BASELINE[3])
+        base_p50 = statistics.median(base_timings)
+        rows = [(BASELINE[0], base_timings, base_queries)]
+        for name, who, method, path in BENCHMARKS:
+            if who not in sessions:
+                sessions[who] = api_session(base, who[1:]) if who.startswith("@") else page_session(base, who)
+            timings, queries = measure(sessions[who], method, base + path.format(school_id=school_id))
+            rows.append((name, timings, queries))
+        for name, timings, queries in rows:
+            p50 = statistics.median(timings)
+            print(json.dumps({
+                "name": name,
+                "p50_ms": round(p50, 2),
+                "p95_ms": round(percentile(timings, 0.95), 2),
+                "baseline_p50_ms": round(base_p50, 2),
+                "ratio": round(p50 / base_p50, 2) if base_p50 else None,
+                "queries": queries,
+            }, ensure_ascii=False), flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
