@@ -75,3 +75,34 @@ def school_panel(user):
             "hint": _("Dual-teacher classes show each school its own period numbers."),
         })
     return {"title": _("Your school"), "items": items}
+
+
+@home_panel(96)
+def teacher_panel(user):
+    """Teachers: their school, and a word on what the portal will hold for them."""
+    if user.role != "teacher" or user.school_id is None:
+        return None
+    return {
+        "title": _("Your school"),
+        "items": [
+            {"text": user.school.name, "url": url_for("org.school", school_id=user.school_id),
+             "hint": _("Classes and bell schedules")},
+            {"text": _("Keep your password safe"), "url": url_for("accounts.change_password"),
+             "hint": _("Change it here if someone else may know it.")},
+        ],
+    }
+
+
+@home_panel(97)
+def researcher_panel(user):
+    """Researchers: the rural schools of their county, whom they support and visit."""
+    if user.role != "researcher":
+        return None
+    stmt = select(func.count()).select_from(School).where(School.is_active.is_(True), School.kind != "urban")
+    if user.county_id is not None:
+        stmt = stmt.where(School.county_id == user.county_id)
+    rural = db.session.execute(stmt).scalar_one()
+    return {
+        "title": _("Rural schools"),
+        "items": [{"text": _("%(n)d rural schools in your area", n=rural), "url": url_for("org.schools", kind="village")}],
+    }
