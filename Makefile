@@ -36,7 +36,7 @@ translations: $(VENV)/.deps
 	$(BIN)/pybabel compile --use-fuzzy -d translations -D messages >/dev/null
 
 extract-messages: $(VENV)/.deps
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __pycache__ node_modules .venv' -o translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-wrap --ignore-obsolete
 
 run: deps assets translations

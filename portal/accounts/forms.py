@@ -9,6 +9,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..core.labels import ROLE_LABELS, SUBJECT_LABELS, TITLE_LABELS
@@ -35,11 +36,18 @@ def _choices(mapping):
 
 class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=64)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
     role = SelectField(_l("Role"), choices=_choices(ROLE_LABELS))
     school_id = SelectField(_l("School"), coerce=int, validate_choice=True)
     county_id = SelectField(_l("County (bureau staff and researchers)"), coerce=int, validate_choice=True)
-    subjects = SelectMultipleField(_l("Subjects taught"), choices=_choices(SUBJECT_LABELS), validators=[Optional()])
+    # Checkboxes rather than a multiple select: far easier on a phone.
+    subjects = SelectMultipleField(
+        _l("Subjects taught"),
+        choices=_choices(SUBJECT_LABELS),
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     title = SelectField(_l("Professional title"), choices=_choices(TITLE_LABELS))
     is_backbone = BooleanField(_l("Backbone teacher (骨干教师)"))
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])

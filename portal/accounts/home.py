@@ -104,5 +104,5 @@ def researcher_panel(user):
     rural = db.session.execute(stmt).scalar_one()
     return {
         "title": _("Rural schools"),
-        "items": [{"text": _("%(n)d rural schools in your area", n=rural), "url": url_for("org.schools", kind="village")}],
+        "items": [{"text": _("%(n)d rural schools in your area", n=rural), "url": url_for("org.schools")}],
     }

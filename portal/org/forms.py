@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FieldList, FormField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..core.labels import SCHOOL_KIND_LABELS, SEMESTER_LABELS, STAGE_LABELS
+from ..core.labels import GRADE_LABELS, SCHOOL_KIND_LABELS, SEMESTER_LABELS, STAGE_LABELS
 
 
 class SchoolForm(FlaskForm):
@@ -19,7 +19,7 @@ class SchoolForm(FlaskForm):
 
 
 class ClassroomForm(FlaskForm):
-    grade = SelectField(_l("Grade"), coerce=int, choices=[(g, str(g)) for g in range(1, 13)])
+    grade = SelectField(_l("Grade"), coerce=int, choices=list(GRADE_LABELS.items()))
     name = StringField(_l("Class name"), validators=[DataRequired(), Length(max=40)])
     student_count = IntegerField(_l("Students"), default=0, validators=[InputRequired(), NumberRange(0, 200)])
 

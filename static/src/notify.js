@@ -7,6 +7,16 @@
   var toast = document.querySelector("[data-toast]");
   var socket = window.io({ transports: ["websocket", "polling"] });
   var hideTimer = null;
+  var leaving = false;
+
+  // Once the page is navigating away (a form posted, e.g. logging out), this socket's news
+  // is no longer ours to act on.
+  function leave() {
+    leaving = true;
+    socket.disconnect();
+  }
+  document.addEventListener("submit", leave);
+  window.addEventListener("pagehide", leave);
 
   socket.on("notification", function (data) {
     if (bell) {
@@ -26,6 +36,7 @@
 
   // The login behind this page ended (logout elsewhere, password change, deactivation).
   socket.on("session_ended", function () {
+    if (leaving) return;
     socket.disconnect();
     window.location.reload();
   });

@@ -1,0 +1,131 @@
+"""Every main page at desk and phone width: renders, fits a 360 px phone, loads nothing from elsewhere.
+
+With SCREENSHOT_DIR set, also saves a full-page PNG of each (``<width>-<who>-<page>.png``) for a person
+to look at: ``SCREENSHOT_DIR=/tmp/shots .venv/bin/python -m pytest tests/browser/test_screens.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = (1280, 800)
+PHONE = (360, 740)
+VILLAGE_SCHOOL = "青石镇山口村小学"
+
+# (who, name of the shot, path); "{school}" is the village school's id, looked up through the list;
+# "{bells}" the edit page of that school's first bell schedule.
+PAGES = [
+    ("bureau", "home", "/"),
+    ("bureau", "schools", "/schools"),
+    ("bureau", "school", "/schools/{school}"),
+    ("bureau", "users", "/admin/users"),
+    ("bureau", "notifications", "/notifications"),
+    ("bureau", "password", "/password"),
+    ("bureau", "tokens", "/tokens"),
+    ("bureau", "terms", "/terms"),
+    ("bureau", "404", "/no-such-page"),
+    # the forms behind those pages
+    ("bureau", "user-new", "/admin/users/new"),
+    ("bureau", "school-new", "/admin/schools/new"),
+    ("bureau", "term-new", "/admin/terms/new"),
+    ("bureau", "bells-new", "/schools/{school}/bells/new"),
+    ("bureau", "bells-edit", "{bells}"),
+    ("bureau", "roster", "/admin/roster"),
+    ("principal.rural", "home", "/"),
+    ("principal.rural", "school", "/schools/{school}"),
+    ("teacher.rural", "home", "/"),
+    ("teacher.rural", "schools", "/schools"),
+]
+
+
+def shot(page, name: str, width: int) -> None:
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(folder) / f"{width}-{name}.png"), full_page=True)
+
+
+def fits(page, width: int) -> None:
+    """The document never scrolls sideways; wide tables scroll inside their .table-wrap."""
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} scrolls sideways at {width} px: scrollWidth {scroll}"
+
+
+def open_menu_fits(page) -> None:
+    """On a phone the menu opens over the page, wholly on screen, its links comfortable to tap."""
+    page.click("header details.menu summary")
+    nav = page.locator("header details.menu nav")
+    assert nav.is_visible()
+    box = nav.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE[0] and box["y"] + box["height"] <= PHONE[1], box
+    heights = nav.locator("a, button").evaluate_all("els => els.map(el => el.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 40, heights
+
+
+def small_tap_targets(page) -> list[str]:
+    """Visible buttons, fields, summaries and button-like links less than 40 px high."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+              'main button, main .button, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
+              + ' main select, main summary, header summary, header a.bell, footer button')]
+            .filter(el => el.checkVisibility({visibilityProperty: true}))
+            .map(el => [el, el.getBoundingClientRect()])
+            .filter(([el, r]) => r.height < 40)
+            .map(([el, r]) => `${el.tagName.toLowerCase()}.${el.className} "${(el.innerText || el.name || '').trim()}" ${Math.round(r.height)}px`)"""
+    )
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_login_page(page_factory, watch_of, size):
+    page = page_factory(*size)
+    response = page.goto("/login")
+    assert response and response.status == 200
+    assert page.get_attribute("html", "lang") == "zh-Hans"
+    fits(page, size[0])
+    if size == PHONE:
+        assert small_tap_targets(page) == []
+    shot(page, "anonymous-login", size[0])
+    watch_of(page).assert_clean()
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("who", sorted({who for who, _, _ in PAGES}))
+def test_main_pages(page_factory, watch_of, log_in, who, size):
+    page = page_factory(*size)
+    log_in(page, who)
+    school_id = None
+    problems = []
+    for owner, name, path in PAGES:
+        if owner != who:
+            continue
+        if "{school}" in path:
+            if school_id is None:
+                page.goto("/schools?q=" + VILLAGE_SCHOOL)
+                href = page.locator("main table").get_by_role("link", name=VILLAGE_SCHOOL).get_attribute("href")
+                school_id = href.rstrip("/").rsplit("/", 1)[1]
+            path = path.format(school=school_id)
+        if path == "{bells}":
+            page.goto(f"/schools/{school_id}")
+            path = page.locator("#bells a[href*='/bells/']:not([href$='/new'])").first.get_attribute("href")
+        response = page.goto(path)
+        expected = 404 if name == "404" else 200
+        assert response and response.status == expected, f"{who} {path}: {response and response.status}"
+        assert page.get_attribute("html", "lang") == "zh-Hans"
+        shot(page, f"{who}-{name}", size[0])
+        fits(page, size[0])
+        if size == PHONE:
+            problems += [f"{path}: {target}" for target in small_tap_targets(page)]
+        if size == PHONE and name == "home":
+            open_menu_fits(page)
+            shot(page, f"{who}-menu", size[0])
+    assert problems == [], "tap targets under 40 px:\n" + "\n".join(problems)
+    watch = watch_of(page)
+    # The 404 page's own status line is the page itself, not a broken asset.
+    watch.console_errors = [m for m in watch.console_errors if "404" not in m or "/no-such-page" not in m]
+    watch.assert_clean()
