@@ -94,9 +94,9 @@ def configure_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .core.api import api
     from .core.diagnostics import bp as health_bp
+    from .live import events as _live_events  # noqa: F401  (socket handlers)
     from .org import api as _org_api  # noqa: F401
     from .org.views import bp as org_bp
-    from .live import events as _live_events  # noqa: F401  (socket handlers)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(org_bp)

@@ -15,7 +15,8 @@ from flask import has_app_context
 from sqlalchemy import event, text
 
 from portal import create_app
-from portal.extensions import db as _db, limiter, socketio
+from portal.extensions import db as _db
+from portal.extensions import limiter, socketio
 
 from .factories import Factories
 

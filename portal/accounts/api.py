@@ -43,6 +43,12 @@ def issue_token():
     if user is None:
         db.session.commit()
         return error_response(401, "invalid_credentials", _("Wrong username or password."))
+    if user.must_change_password:
+        # A one-time password opens only the change-password page, not the API.
+        db.session.commit()
+        return error_response(
+            403, "password_change_required", _("Please log in on the portal and choose a new password first.")
+        )
     token = services.issue_token(user, name=str(data.get("name") or "api")[:60])
     db.session.commit()
     return jsonify({"token": token}), 200

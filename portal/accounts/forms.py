@@ -9,8 +9,8 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.labels import ROLE_LABELS, SUBJECT_LABELS, TITLE_LABELS
 

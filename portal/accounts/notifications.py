@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from flask_babel import force_locale, gettext, lazy_gettext as _l
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from ..core.labels import ROLE_LABELS, label

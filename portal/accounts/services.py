@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..core.authz import PRINCIPAL, ROLES, TEACHER
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.models import after_commit, utcnow
-from ..core.sanitize import clean_text
+from ..core.sanitize import clean_text, strip_controls
 from ..extensions import db
 from ..live.protocol import disconnect_user
 from ..org.models import School
@@ -40,9 +40,10 @@ def hash_password(password: str) -> str:
 
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None. Same cost whether or not the user exists."""
-    user = db.session.execute(
-        select(User).where(User.username == normalise_username(username))
-    ).scalar_one_or_none()
+    username = normalise_username(username)
+    user = None
+    if "\x00" not in username:  # PostgreSQL refuses NUL in text: such a name matches nobody
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or len(password or "") > 1024:
         check_password_hash(_DUMMY_HASH, password[:1024] if password else "")
         return None
@@ -221,7 +222,7 @@ def issue_token(user: User, name: str = "api") -> str:
         ApiToken(
             user=user,
             token_hash=_digest(token),
-            name=name[:60],
+            name=strip_controls(name).strip()[:60],
             expires_at=utcnow() + current_app.config["API_TOKEN_LIFETIME"],
         )
     )

@@ -10,10 +10,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
 
 from ..core.authz import BUREAU, require, require_roles
+from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid
 from ..core.home import panels_for
 from ..core.labels import ROLE_LABELS
 from ..core.pagination import paginate
+from ..core.sanitize import strip_controls
 from ..extensions import db, limiter
 from ..org.models import County, School
 from . import services
@@ -31,7 +33,10 @@ def login_user_key() -> str:
     """Throttle per account as well as per address: NFKC + casefold, so variants share a bucket."""
     username = request.form.get("username")
     if username is None:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # absurdly nested JSON: json_body() answers it with a 400
+            body = None
         username = body.get("username") if isinstance(body, dict) else ""
     return "login:" + services.normalise_username(str(username or ""))[:64]
 
@@ -45,10 +50,14 @@ def user_limit() -> str:
 
 
 def throttle_login(view):
-    """Count failed logins per address and per account; checked before any password hashing."""
-    view = limiter.limit(ip_limit, methods=["POST"], deduct_when=lambda r: r.status_code in FAILED)(view)
-    return limiter.limit(
-        user_limit, key_func=login_user_key, methods=["POST"], deduct_when=lambda r: r.status_code in FAILED
+    """Count failed logins per address and per account; checked before any password hashing.
+    Shared limits: the login page and the token endpoint draw on one budget, not one each."""
+    view = limiter.shared_limit(
+        ip_limit, scope="login-ip", methods=["POST"], deduct_when=lambda r: r.status_code in FAILED
+    )(view)
+    return limiter.shared_limit(
+        user_limit, scope="login-user", key_func=login_user_key, methods=["POST"],
+        deduct_when=lambda r: r.status_code in FAILED,
     )(view)
 
 
@@ -96,8 +105,9 @@ def login():
 def logout():
     services.log_out(current_user._get_current_object())
     db.session.commit()
-    logout_user()
+    # Clear first: logout_user() leaves the note that deletes the remember-me cookie in the session.
     session.clear()
+    logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -174,7 +184,11 @@ def notifications():
 @login_required
 def mark_notifications_read():
     raw = request.form.get("id")
-    ids = [int(raw)] if raw and raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
+    ids = None  # no id: mark them all
+    if raw:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID):
+            abort(400)  # a malformed id must not mark everything as read
+        ids = [int(raw)]
     mark_read(current_user, ids)
     db.session.commit()
     target = request.form.get("go")
@@ -239,13 +253,13 @@ def admin_users():
         stmt = stmt.outerjoin(School, User.school_id == School.id).where(
             or_(School.county_id == current_user.county_id, User.county_id == current_user.county_id)
         )
-    if form.q.data:
-        needle = f"%{form.q.data.strip()}%"
+    if form.q.data and strip_controls(form.q.data).strip():
+        needle = f"%{strip_controls(form.q.data).strip()}%"  # NUL would be a 500 on PostgreSQL
         stmt = stmt.where(or_(User.username.like(needle), User.name.like(needle)))
     if form.role.data in ROLE_LABELS:
         stmt = stmt.where(User.role == form.role.data)
     school_id = request.args.get("school_id", "")
-    if school_id.isascii() and school_id.isdigit() and len(school_id) <= 10:
+    if school_id.isascii() and school_id.isdigit() and len(school_id) <= 10 and int(school_id) <= MAX_ID:
         stmt = stmt.where(User.school_id == int(school_id))
     page = paginate(db.session, stmt.options(db.selectinload(User.school)))
     return render_template("accounts/admin_users.html", page=page, form=form)

@@ -57,7 +57,7 @@ EXTRA_TEACHERS = [
     ("teacher.village5", "高洁", 11, ["english"], "third"),
 ]
 EXTRA_PRINCIPALS = [
-    ("principal.school%d" % i, name, i)
+    (f"principal.school{i}", name, i)
     for i, name in [(1, "许刚"), (2, "邓华"), (3, "曹平"), (4, "彭辉"), (5, "蒋涛"), (7, "韩冬"), (8, "唐勤"), (9, "冯军"), (10, "于波"), (11, "董艳")]
 ]
 

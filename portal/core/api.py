@@ -10,7 +10,7 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 
-from ..extensions import csrf
+from ..extensions import csrf, db
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
@@ -37,9 +37,12 @@ def authenticate_request():
             from flask_babel import gettext
 
             return error_response(401, "invalid_token", gettext("The token is missing, expired or revoked."))
+        if record in db.session.dirty:
+            db.session.commit()  # its last-used time: read-only calls never commit otherwise
         g._login_user = record.user  # Flask-Login reads the request's user from here
         g.api_token = record
-    elif request.method not in SAFE_METHODS and request.endpoint != "api.issue_token":
+    elif request.method not in SAFE_METHODS and request.endpoint != "api.issue_token" and current_user.is_authenticated:
+        # Only a logged-in cookie carries authority worth forging; anonymous calls get their 401.
         csrf.protect()
 
 

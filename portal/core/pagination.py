@@ -8,7 +8,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
-from .errors import Invalid
+from .validate import BadRequest
 
 MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
@@ -19,7 +19,9 @@ def _bounded_int(name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not low <= int(raw) <= high:
-        raise Invalid(_l("%(name)s must be a whole number from %(low)d to %(high)d.", name=name, low=low, high=high))
+        raise BadRequest(
+            _l("%(name)s must be a whole number from %(low)d to %(high)d.", name=name, low=low, high=high), field=name
+        )
     return int(raw)
 
 

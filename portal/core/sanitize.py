@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from functools import partial
 
@@ -28,12 +29,16 @@ PROTOCOLS = frozenset({"http", "https", "mailto"})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_URL_LEADING = "".join(chr(c) for c in range(0x21))
 _VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "base", "source"}
 
 
 def _safe_rel(attrs, new=False):
     href_key = (None, "href")
-    href = attrs.get(href_key, "")
+    # Read the href as a browser does: entities decoded, tabs and newlines anywhere and leading
+    # spaces or controls ignored, so "&#32;//evil" and "/\t/evil" are protocol-relative too.
+    href = _URL_IGNORED.sub("", html.unescape(attrs.get(href_key, ""))).lstrip(_URL_LEADING)
     # bleach lets "scheme:<digits>" and protocol-relative hrefs through; drop them here.
     if href.startswith(("//", "\\", "/\\")) or re.match(r"^[a-z][a-z0-9+.-]*:\d", href, re.I):
         return None

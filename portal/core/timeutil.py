@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -13,7 +13,7 @@ def portal_tz() -> ZoneInfo:
 
 
 def local_now() -> datetime:
-    return datetime.now(timezone.utc).astimezone(portal_tz())
+    return datetime.now(UTC).astimezone(portal_tz())
 
 
 def local_today() -> date:

@@ -49,6 +49,11 @@ def json_body() -> dict:
         raise BadRequest(_l("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise BadRequest(_l("The request body must be a JSON object."))
+    try:
+        # "\ud800" escapes decode to lone surrogates, which no database driver can encode.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(_l("The request body is not valid JSON.")) from None
     return data
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import Flask, Response, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -18,7 +18,7 @@ log = logging.getLogger("portal")
 # Assets come only from the portal itself; no inline script (every page script is a file).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; "
+    "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
@@ -87,7 +87,8 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if status == 401 and not wants_json():
             flash(gettext("Please log in first."), "info")
-            return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+            next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("accounts.login", next=next_path))
         if status == 429:
             log.warning("rate limited path=%s", request.path)
         return _render_error(status)
@@ -95,10 +96,27 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         log.exception("unhandled error path=%s", request.path)
+        from ..extensions import db
+
+        # A failed statement leaves PostgreSQL's transaction aborted: the error page's own
+        # queries (unread count) would fail too and turn the 500 page into a crash.
+        db.session.rollback()
         return _render_error(500)
 
 
+class PortalResponse(Response):
+    """Every cookie is Secure when the portal is reached over https. Done in set_cookie because
+    the session and remember-me cookies are written after every after_request hook has run."""
+
+    def set_cookie(self, key, *args, **kwargs):
+        if has_request_context() and request.is_secure:
+            kwargs["secure"] = True
+        super().set_cookie(key, *args, **kwargs)
+
+
 def register_security_headers(app: Flask) -> None:
+    app.response_class = PortalResponse
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
@@ -110,12 +128,6 @@ def register_security_headers(app: Flask) -> None:
         headers["Permissions-Policy"] = "geolocation=(), payment=(), usb=()"
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-            # Every cookie is Secure when the portal is reached over https.
-            cookies = headers.getlist("Set-Cookie")
-            if cookies:
-                headers.remove("Set-Cookie")
-                for cookie in cookies:
-                    headers.add("Set-Cookie", cookie if "; Secure" in cookie else cookie + "; Secure")
         # Pages with people's data must not linger in shared browser caches.
         if current_user.is_authenticated and not request.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
@@ -126,6 +138,8 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # services called from the CLI or a background job
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..accounts.services import token_record
 
-TOKEN_KEY = "_socket_token"
+TOKEN_KEY = "_socket_token"  # noqa: S105 (a session key name, not a secret)
 
 
 def authenticate_connect(auth) -> object | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.api import api, error_response, listing, login_required
@@ -11,6 +12,7 @@ from ..core.pagination import paginate
 from ..core.validate import query_choice
 from ..extensions import db
 from .models import SCHOOL_KINDS, Classroom, County, School
+from .permissions import can_manage_school
 from .services import current_term
 
 
@@ -45,7 +47,9 @@ def list_schools():
 @api.route("/schools/<id:school_id>/classrooms")
 @login_required
 def list_classrooms(school_id: int):
-    if db.session.get(School, school_id) is None:
+    school = db.session.get(School, school_id)
+    # As on the school's page: a deactivated school is gone for everyone but its managers.
+    if school is None or (not school.is_active and not can_manage_school(current_user, school)):
         return error_response(404, "not_found", _("There is no school with this id."))
     stmt = (
         select(Classroom)

@@ -11,6 +11,7 @@ from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.labels import SCHOOL_KIND_LABELS
 from ..core.pagination import paginate
+from ..core.sanitize import strip_controls
 from ..extensions import db
 from . import services
 from .forms import BellScheduleForm, ClassroomForm, SchoolFilterForm, SchoolForm, TermForm
@@ -48,8 +49,9 @@ def schools():
         stmt = stmt.where(School.is_active.is_(True))
     elif current_user.county_id is not None:
         stmt = stmt.where(School.county_id == current_user.county_id)
-    if form.q.data:
-        stmt = stmt.where(School.name.like(f"%{form.q.data.strip()}%"))
+    query = strip_controls(form.q.data or "").strip()  # NUL would be a 500 on PostgreSQL
+    if query:
+        stmt = stmt.where(School.name.like(f"%{query}%"))
     if form.kind.data in SCHOOL_KIND_LABELS:
         stmt = stmt.where(School.kind == form.kind.data)
     page = paginate(db.session, stmt, scalars=False)
@@ -125,7 +127,8 @@ def edit_school(school_id: int):
     school = db.get_or_404(School, school_id)
     require(can_manage_school(current_user, school), hide=True)
     form = SchoolForm(obj=school)
-    if request.method == "GET":
+    if request.method == "GET" or "county" not in request.form:
+        # obj= fills the field with the County itself, which no validator can measure
         form.county.data = school.county.name
     if form.validate_on_submit():
         if _save_school_from_form(form, school) is not None:
@@ -257,7 +260,7 @@ def edit_bell_schedule(school_id: int, schedule_id: int | None):
             abort(404)
     form = BellScheduleForm(obj=schedule)
     if request.method == "GET" and schedule is not None:
-        for row, period in zip(form.periods, schedule.periods):
+        for row, period in zip(form.periods, schedule.periods, strict=False):  # 10+ rows, fewer periods
             row.number.data = str(period.number)
             row.start.data = period.start_time.strftime("%H:%M")
             row.end.data = period.end_time.strftime("%H:%M")

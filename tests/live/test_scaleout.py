@@ -15,7 +15,6 @@ import pytest
 import requests
 import socketio
 
-
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 pytestmark = [
