@@ -36,3 +36,15 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class UploadRefused(DomainError):
+    """An uploaded file that cannot be accepted (wrong type by content, unreadable, empty)."""
+
+    status = 400
+    code = "bad_upload"
+
+
+class UploadTooLarge(UploadRefused):
+    status = 413
+    code = "too_large"

@@ -31,7 +31,7 @@ from ..accounts.models import User
 from ..accounts.passwords import check_password_policy
 from ..accounts.services import _validate_username, create_user
 from ..core.authz import PRINCIPAL, TEACHER
-from ..core.errors import DomainError, Invalid
+from ..core.errors import DomainError, Invalid, UploadRefused, UploadTooLarge
 from ..core.sanitize import clean_text
 from ..extensions import db
 from .models import Classroom, County, School
@@ -48,18 +48,6 @@ MAX_COLS = 30
 NOT_A_SPREADSHEET = _l("This file is not a spreadsheet. Please upload an .xlsx workbook or a .csv file.")
 EMPTY = _l("This cell must not be empty.")
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class UploadRefused(DomainError):
-    """The upload cannot be read as a spreadsheet at all."""
-
-    status = 400
-    code = "bad_upload"
-
-
-class UploadTooLarge(UploadRefused):
-    status = 413
-    code = "too_large"
 
 
 @dataclass(frozen=True)
