@@ -92,14 +92,21 @@ def configure_blueprints(app: Flask) -> None:
     from .accounts import api as _accounts_api  # noqa: F401  (adds routes to `api`)
     from .accounts import home as _accounts_home  # noqa: F401  (home panels)
     from .accounts.views import bp as accounts_bp
+    from .communities import api as _communities_api  # noqa: F401
+    from .communities import home as _communities_home  # noqa: F401
+    from .communities.views import bp as communities_bp
     from .core.api import api
     from .core.diagnostics import bp as health_bp
     from .live import events as _live_events  # noqa: F401  (socket handlers)
     from .org import api as _org_api  # noqa: F401
     from .org.views import bp as org_bp
+    from .supervision import api as _supervision_api  # noqa: F401
+    from .supervision.views import bp as supervision_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(org_bp)
+    app.register_blueprint(communities_bp)
+    app.register_blueprint(supervision_bp)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)
 

@@ -10,12 +10,14 @@ from werkzeug.security import generate_password_hash
 from portal.accounts.models import User
 from portal.org.models import Classroom, County, School, Term
 
+from .factories_communities import CommunityFactories
+
 PASSWORD = "Test-pass-2026!"
 # One real scrypt hash for every test user: hashing per user would dominate the run time.
 _HASH = generate_password_hash(PASSWORD)
 
 
-class Factories:
+class Factories(CommunityFactories):
     def __init__(self, db):
         self.db = db
         self._seq = itertools.count(1)
@@ -85,3 +87,4 @@ class Factories:
         self.db.session.add(term)
         self.db.session.commit()
         return term
+

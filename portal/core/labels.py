@@ -66,3 +66,38 @@ GRADE_LABELS = {
 
 def label(mapping: dict, code) -> str:
     return str(mapping.get(code, code))
+
+COMMUNITY_KIND_LABELS = {"teacher": _l("Famous-teacher communities (名师+)"), "principal": _l("Famous-principal communities (名校长+)")}
+COMMUNITY_LEVEL_LABELS = {"city": _l("City level"), "county": _l("County level")}
+MEMBER_ROLE_LABELS = {"leader": _l("Leader"), "core": _l("Core member"), "member": _l("Member")}
+MEMBERSHIP_STATUS_LABELS = {
+    "pending": _l("Waiting for approval"),
+    "active": _l("Member"),
+    "declined": _l("Declined"),
+    "left": _l("Left"),
+    "removed": _l("Removed"),
+}
+ACTIVITY_KIND_LABELS = {
+    "seminar": _l("Theme seminar"),
+    "lesson_polishing": _l("Lesson polishing"),
+    "training": _l("Special training"),
+    "online_research": _l("Online teaching research"),
+    "diagnosis": _l("Teaching diagnosis"),
+    "demonstration": _l("Demonstration lesson"),
+    "governance_forum": _l("Rural principals' governance forum"),
+    "school_tour": _l("Rural school tour"),
+}
+PROJECT_STATUS_LABELS = {
+    "proposed": _l("Proposed"),
+    "in_progress": _l("In progress"),
+    "concluded": _l("Concluded"),
+    "suspended": _l("Suspended"),
+}
+PROJECT_LEVEL_LABELS = {
+    "school": _l("School level"),
+    "county": _l("County level"),
+    "city": _l("City level"),
+    "province": _l("Provincial level"),
+    "national": _l("National level"),
+}
+COMMUNITY_KIND_SHORT = {"teacher": _l("Famous teacher+"), "principal": _l("Famous principal+")}

@@ -88,3 +88,19 @@ def clean_text(raw: str | None, *, max_length: int | None = None) -> str:
     if max_length is not None and len(text) > max_length:
         raise Invalid(_l("The text is too long (at most %(n)d characters).", n=max_length))
     return text
+
+
+_LOOKS_LIKE_MARKUP = re.compile(r"<[a-zA-Z/!]")
+
+
+def rich_text(raw: str | None) -> str:
+    """Safe HTML from a rich-text field. Input without markup (a phone's plain textarea) keeps
+    its paragraphs and line breaks; input with markup goes through the sanitiser as it is."""
+    if not raw or not raw.strip():
+        return ""
+    if len(raw) > MAX_HTML_CHARS:
+        raise Invalid(_l("The text is too long (at most %(n)d characters).", n=MAX_HTML_CHARS))
+    if not _LOOKS_LIKE_MARKUP.search(raw):
+        paragraphs = re.split(r"\n\s*\n", raw.replace("\r\n", "\n").strip())
+        raw = "".join("<p>" + html.escape(p.strip()).replace("\n", "<br>") + "</p>" for p in paragraphs)
+    return clean_html(raw)

@@ -59,6 +59,7 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "languages": current_app.config["LANGUAGES"],
             "request_path": request.full_path.rstrip("?") if request else "/",
+            "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""

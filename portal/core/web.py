@@ -147,3 +147,14 @@ def select_locale() -> str:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A site-relative URL for links stored with notifications: works inside a request and in
+    services called from the command line or tests, where no request is under way."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    from flask import current_app
+
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)

@@ -1,0 +1,358 @@
+"""Pages: a community's activities, one activity (sign-up, attendance, minutes), activity types."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import User
+from ..core.authz import BUREAU, require, require_roles
+from ..core.errors import DomainError, Invalid
+from ..core.labels import ACTIVITY_KIND_LABELS
+from ..core.pagination import paginate
+from ..core.timeutil import portal_tz
+from ..extensions import db
+from ..org.models import School
+from . import activities
+from .blueprint import bp
+from .forms import ActivityForm, ActivityTypeForm, AttendanceForm, MinutesForm
+from .models import Activity, ActivityType, Community, Membership, Participant
+from .permissions import (
+    can_create_activity,
+    can_edit_activity,
+    can_manage_activity_types,
+    can_read_community,
+    can_read_minutes,
+    can_sign_up,
+    can_view_community,
+    membership_of,
+)
+
+# Which built-in types each kind of community runs (SPEC.md, points 1 and 2).
+KIND_TYPES = {
+    "teacher": ("seminar", "lesson_polishing", "training", "online_research", "diagnosis", "demonstration"),
+    "principal": ("governance_forum", "school_tour", "training", "seminar", "online_research"),
+}
+
+
+def _views():
+    from . import views
+
+    return views
+
+
+def load_activity(activity_id: int) -> tuple[Activity, Membership | None]:
+    activity = db.session.execute(
+        select(Activity).where(Activity.id == activity_id)
+        .options(joinedload(Activity.community).joinedload(Community.leader), joinedload(Activity.host),
+                 joinedload(Activity.custom_type))
+    ).scalar_one_or_none()
+    if activity is None or not can_view_community(current_user, activity.community):
+        abort(404)
+    return activity, membership_of(current_user, activity.community)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+@bp.route("/communities/<id:community_id>/activities", endpoint="activities")
+@login_required
+def activities_list(community_id: int):
+    community, membership = _views().load_community(community_id)
+    when = request.args.get("when", "upcoming")
+    now = datetime.now(portal_tz())
+    stmt = (
+        select(Activity)
+        .where(Activity.community_id == community.id)
+        .options(joinedload(Activity.host), joinedload(Activity.custom_type))
+    )
+    if when == "past":
+        stmt = stmt.where(Activity.ends_at < now).order_by(Activity.starts_at.desc())
+    else:
+        when = "upcoming"
+        stmt = stmt.where(Activity.ends_at >= now).order_by(Activity.starts_at)
+    page = paginate(db.session, stmt)
+    mine = set()
+    if membership is not None and page.items:
+        mine = set(db.session.execute(
+            select(Participant.activity_id).where(
+                Participant.user_id == current_user.id, Participant.activity_id.in_([a.id for a in page.items]))
+        ).scalars())
+    return render_template("communities/activities.html", community=community, membership=membership,
+                           tab="activities", page=page, when=when, mine=mine,
+                           can_plan=can_create_activity(current_user, community, membership))
+
+
+# --- plan and change ---------------------------------------------------------------------------
+
+
+def _type_choices(form: ActivityForm, community: Community) -> None:
+    choices = [(code, ACTIVITY_KIND_LABELS[code]) for code in KIND_TYPES[community.kind]]
+    choices += [(code, label) for code, label in ACTIVITY_KIND_LABELS.items() if code not in KIND_TYPES[community.kind]]
+    custom = db.session.execute(
+        select(ActivityType).where(ActivityType.is_active.is_(True)).order_by(ActivityType.name)
+    ).scalars()
+    choices += [(f"custom:{t.id}", t.name) for t in custom if t.community_kind in (None, community.kind)]
+    form.kind.choices = choices
+
+
+def _host_choices(form: ActivityForm, community: Community, activity: Activity | None) -> None:
+    """Hosts: the leader and core members, the person planning, and whoever hosts now."""
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community.id, Membership.status == "active",
+               (Membership.role.in_(("leader", "core"))) | (User.id == current_user.id)
+               | (User.id == (activity.host_id if activity else -1)))
+        .order_by(Membership.role != "leader", User.name)
+        .limit(200)
+    ).all()
+    form.host.choices = [(uid, name) for uid, name in rows]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=portal_tz()) if value is not None else None
+
+
+def _save(form: ActivityForm, community: Community, activity: Activity | None) -> Activity | None:
+    try:
+        custom_type, kind = None, form.kind.data
+        if kind.startswith("custom:"):
+            custom_type = db.session.get(ActivityType, int(kind.partition(":")[2]))
+            kind = "custom"
+        return activities.save_activity(
+            current_user, community, activity,
+            title=form.title.data, kind=kind, custom_type=custom_type,
+            starts_at=_aware(form.starts_at.data), ends_at=_aware(form.ends_at.data),
+            is_online=form.is_online.data, place=form.place.data or "", online_url=form.online_url.data or "",
+            host=db.session.get(User, form.host.data), description=form.description.data or "",
+            hours_tenths=form.hours_tenths(), capacity=form.capacity.data,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        _views().form_error(form, exc, "title")
+        return None
+
+
+@bp.route("/communities/<id:community_id>/activities/new", methods=["GET", "POST"])
+@login_required
+def new_activity(community_id: int):
+    community, membership = _views().load_community(community_id)
+    require(can_create_activity(current_user, community, membership))
+    form = ActivityForm()
+    _type_choices(form, community)
+    _host_choices(form, community, None)
+    if request.method == "GET":
+        form.host.data = current_user.id if membership is not None else community.leader_id
+    if form.validate_on_submit():
+        activity = _save(form, community, None)
+        if activity is not None:
+            db.session.commit()
+            flash(_("Activity planned; the members were told."), "success")
+            return redirect(url_for("communities.activity", activity_id=activity.id))
+    return render_template("communities/activity_form.html", form=form, community=community, membership=membership,
+                           tab="activities", activity=None), 400 if form.errors else 200
+
+
+@bp.route("/activities/<id:activity_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_activity(activity_id: int):
+    activity, membership = load_activity(activity_id)
+    community = activity.community
+    require(can_edit_activity(current_user, activity, membership))
+    form = ActivityForm(obj=activity)
+    _type_choices(form, community)
+    _host_choices(form, community, activity)
+    if request.method == "GET":
+        form.kind.data = f"custom:{activity.custom_type_id}" if activity.kind == "custom" else activity.kind
+        form.starts_at.data = activity.starts_at.astimezone(portal_tz()).replace(tzinfo=None)
+        form.ends_at.data = activity.ends_at.astimezone(portal_tz()).replace(tzinfo=None)
+        form.host.data = activity.host_id
+        form.hours.data = activity.hours
+    if form.validate_on_submit():
+        if _save(form, community, activity) is not None:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("communities.activity", activity_id=activity.id))
+    return render_template("communities/activity_form.html", form=form, community=community, membership=membership,
+                           tab="activities", activity=activity), 400 if form.errors else 200
+
+
+# --- one activity ------------------------------------------------------------------------------
+
+
+@bp.route("/activities/<id:activity_id>")
+@login_required
+def activity(activity_id: int):
+    activity, membership = load_activity(activity_id)
+    community = activity.community
+    readable = can_read_community(current_user, community, membership)
+    editable = can_edit_activity(current_user, activity, membership)
+    participants = []
+    if readable or editable:
+        participants = db.session.execute(
+            select(Participant, User, School.name)
+            .join(User, User.id == Participant.user_id)
+            .outerjoin(School, School.id == User.school_id)
+            .where(Participant.activity_id == activity.id)
+            .order_by(School.name, User.name)
+            .limit(2000)
+        ).all()
+    mine = next((p for p, user, _school in participants if user.id == current_user.id), None)
+    if mine is None and membership is not None and not participants:
+        mine = db.session.execute(
+            select(Participant).where(Participant.activity_id == activity.id, Participant.user_id == current_user.id)
+        ).scalar_one_or_none()
+    minutes_form = MinutesForm()
+    minutes_form.minutes.data = activity.minutes_html
+    return render_template(
+        "communities/activity.html",
+        activity=activity,
+        community=community,
+        membership=membership,
+        tab="activities",
+        participants=participants,
+        mine=mine,
+        readable=readable,
+        editable=editable,
+        can_minutes=can_read_minutes(current_user, activity, membership),
+        can_sign_up=can_sign_up(current_user, activity, membership) and mine is None,
+        attendance_form=AttendanceForm(),
+        minutes_form=minutes_form,
+    )
+
+
+def _activity_fail(exc: DomainError, activity_id: int):
+    db.session.rollback()
+    flash(str(exc.message), "error")
+    return activity(activity_id=activity_id), exc.status
+
+
+@bp.route("/activities/<id:activity_id>/signup", methods=["POST"])
+@login_required
+def sign_up(activity_id: int):
+    item, _membership = load_activity(activity_id)
+    try:
+        activities.sign_up(current_user, item)
+    except DomainError as exc:
+        return _activity_fail(exc, activity_id)
+    db.session.commit()
+    flash(_("You are signed up."), "success")
+    return redirect(url_for("communities.activity", activity_id=activity_id))
+
+
+@bp.route("/activities/<id:activity_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(activity_id: int):
+    item, _membership = load_activity(activity_id)
+    try:
+        activities.withdraw(current_user, item)
+    except DomainError as exc:
+        return _activity_fail(exc, activity_id)
+    db.session.commit()
+    flash(_("You are no longer signed up."), "success")
+    return redirect(url_for("communities.activity", activity_id=activity_id))
+
+
+@bp.route("/activities/<id:activity_id>/cancel", methods=["POST"])
+@login_required
+def cancel(activity_id: int):
+    item, membership = load_activity(activity_id)
+    require(can_edit_activity(current_user, item, membership))
+    try:
+        activities.cancel_activity(current_user, item)
+    except DomainError as exc:
+        return _activity_fail(exc, activity_id)
+    db.session.commit()
+    flash(_("The activity is cancelled; those signed up were told."), "success")
+    return redirect(url_for("communities.activity", activity_id=activity_id))
+
+
+_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+@bp.route("/activities/<id:activity_id>/attendance", methods=["POST"])
+@login_required
+def attendance(activity_id: int):
+    item, membership = load_activity(activity_id)
+    require(can_edit_activity(current_user, item, membership))
+    form = AttendanceForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(_l("The list of usernames is too long."), field="walk_ins")
+        raw = request.form.getlist("present")
+        if any(not (v.isascii() and v.isdigit() and len(v) < 10) for v in raw):
+            raise Invalid(_l("The register was not filled in correctly; please try again."), field="present")
+        present = {int(v) for v in raw}
+        names = [n for n in _SEPARATORS.split(form.walk_ins.data or "") if n]
+        if names:
+            found = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(names))).all())
+            unknown = [n for n in names if n not in found]
+            if unknown:
+                raise Invalid(_l("Unknown usernames: %(names)s", names=", ".join(unknown[:10])), field="walk_ins")
+            present |= set(found.values())
+        count = activities.record_attendance(current_user, item, present)
+    except DomainError as exc:
+        return _activity_fail(exc, activity_id)
+    db.session.commit()
+    flash(_("Attendance saved: %(n)d present. Their training hours are in their ledgers.", n=count), "success")
+    return redirect(url_for("communities.activity", activity_id=activity_id))
+
+
+@bp.route("/activities/<id:activity_id>/minutes", methods=["POST"])
+@login_required
+def minutes(activity_id: int):
+    item, membership = load_activity(activity_id)
+    require(can_edit_activity(current_user, item, membership))
+    form = MinutesForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(_l("The minutes are too long."), field="minutes")
+        activities.save_minutes(current_user, item, form.minutes.data or "")
+    except DomainError as exc:
+        return _activity_fail(exc, activity_id)
+    db.session.commit()
+    flash(_("Minutes saved."), "success")
+    return redirect(url_for("communities.activity", activity_id=activity_id) + "#minutes")
+
+
+# --- bureau-defined activity types ---------------------------------------------------------------
+
+
+@bp.route("/admin/activity-types", methods=["GET", "POST"])
+@require_roles(BUREAU)
+def activity_types():
+    require(can_manage_activity_types(current_user))
+    form = ActivityTypeForm()
+    if form.validate_on_submit():
+        try:
+            saved = activities.save_activity_type(current_user, None, name=form.name.data,
+                                                  community_kind=form.community_kind.data or None)
+        except DomainError as exc:
+            db.session.rollback()
+            _views().form_error(form, exc, "name")
+        else:
+            db.session.commit()
+            flash(_("Activity type %(name)s added.", name=saved.name), "success")
+            return redirect(url_for("communities.activity_types"))
+    types = db.session.execute(select(ActivityType).order_by(ActivityType.is_active.desc(), ActivityType.name)).scalars()
+    return render_template("communities/activity_types.html", form=form, types=list(types),
+                           builtin=ACTIVITY_KIND_LABELS), 400 if form.errors else 200
+
+
+@bp.route("/admin/activity-types/<id:type_id>/active", methods=["POST"])
+@require_roles(BUREAU)
+def set_activity_type_active(type_id: int):
+    activity_type = db.get_or_404(ActivityType, type_id)
+    activities.set_activity_type_active(current_user, activity_type, request.form.get("active") == "1")
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("communities.activity_types"))
+

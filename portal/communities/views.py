@@ -1,0 +1,416 @@
+"""Pages: the community list, a community's page, its members and join requests."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from ..accounts.models import User
+from ..accounts.services import normalise_username
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
+from ..core.errors import DomainError, Invalid
+from ..core.pagination import paginate
+from ..core.sanitize import strip_controls
+from ..core.templating import nav_item
+from ..core.timeutil import local_now
+from ..extensions import db
+from ..org.models import County, School
+from . import activity_views, discussion_views, hours_views, project_views, services  # noqa: F401  (routes on bp)
+from .blueprint import bp
+from .forms import AddMemberForm, CommunityFilterForm, CommunityForm, DescriptionForm, JoinForm
+from .models import KINDS, Activity, Community, Membership, Thread
+from .permissions import (
+    can_ask_to_join,
+    can_create_activity,
+    can_create_community,
+    can_leave,
+    can_manage_community,
+    can_manage_members,
+    can_read_community,
+    can_view_community,
+    membership_of,
+)
+
+__all__ = ["bp"]
+
+nav_item("communities.index", _l("Communities"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER), after="accounts.home")
+
+
+def form_error(form, exc: DomainError, default_field: str) -> None:
+    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
+    field.errors = list(field.errors) + [str(exc.message)]
+
+
+def load_community(community_id: int) -> tuple[Community, Membership | None]:
+    """The community (404 if missing, or closed for all but its managers) and the viewer's membership."""
+    community = db.session.execute(
+        select(Community).where(Community.id == community_id).options(joinedload(Community.leader),
+                                                                      joinedload(Community.county))
+    ).scalar_one_or_none()
+    if community is None or not can_view_community(current_user, community):
+        abort(404)
+    return community, membership_of(current_user, community)
+
+
+def fail(exc: DomainError, view, **kwargs):
+    """Answer a refused action on the page it came from: the message, and the error's 4xx."""
+    db.session.rollback()
+    flash(str(exc.message), "error")
+    return view(**kwargs), exc.status
+
+
+def refuse(message) -> None:
+    """A 403 page that says why: the community itself is public, its inside is not."""
+    flash(str(message), "error")
+    abort(403)
+
+
+# --- list ------------------------------------------------------------------------------------
+
+
+@bp.route("/communities")
+@login_required
+def index():
+    form = CommunityFilterForm(request.args)
+    mine = aliased(Membership)
+    leader = aliased(User)
+    stmt = (
+        select(Community, leader.name, mine.status, mine.role, County.name)
+        .outerjoin(leader, leader.id == Community.leader_id)
+        .outerjoin(mine, and_(mine.community_id == Community.id, mine.user_id == current_user.id))
+        .outerjoin(County, County.id == Community.county_id)
+        .order_by(Community.is_active.desc(), Community.kind, County.name.is_not(None), County.name, Community.name)
+    )
+    if not (current_user.role == BUREAU and current_user.county_id is None):
+        scope = current_user.scope_county_id
+        if scope is not None:
+            stmt = stmt.where(or_(Community.county_id.is_(None), Community.county_id == scope))
+    if current_user.role != BUREAU:
+        stmt = stmt.where(Community.is_active.is_(True))
+    query = strip_controls(form.q.data or "").strip()
+    if query:
+        stmt = stmt.where(Community.name.contains(query, autoescape=True))
+    if form.kind.data in KINDS:
+        stmt = stmt.where(Community.kind == form.kind.data)
+    if form.mine.data:
+        stmt = stmt.where(mine.status.in_(("active", "pending")))
+    page = paginate(db.session, stmt, scalars=False)
+    return render_template("communities/index.html", page=page, form=form,
+                           can_create=can_create_community(current_user))
+
+
+# --- create and edit (bureau) ------------------------------------------------------------------
+
+
+def _county_choices(form: CommunityForm) -> None:
+    stmt = select(County.id, County.name).order_by(County.name)
+    if current_user.county_id is not None:
+        stmt = stmt.where(County.id == current_user.county_id)
+    form.county_id.choices = [(0, "—")] + [(cid, name) for cid, name in db.session.execute(stmt)]
+
+
+def _find_user(username: str, field: str) -> User | None:
+    username = normalise_username(username or "")
+    if not username:
+        return None
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise Invalid(_l("There is no account with the username %(username)s.", username=username), field=field)
+    return user
+
+
+def _save_from_form(form: CommunityForm, community: Community | None) -> Community | None:
+    try:
+        county = db.session.get(County, form.county_id.data) if form.county_id.data else None
+        return services.save_community(
+            current_user,
+            community,
+            kind=form.kind.data,
+            level=form.level.data,
+            county=county,
+            name=form.name.data,
+            description=form.description.data or "",
+            subject=form.subject.data or None,
+            stage=form.stage.data or None,
+            leader=_find_user(form.leader.data, "leader"),
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        form_error(form, exc, "name")
+        return None
+
+
+@bp.route("/communities/new", methods=["GET", "POST"])
+@require_roles(BUREAU)
+def new_community():
+    form = CommunityForm()
+    _county_choices(form)
+    if request.method == "GET":
+        form.kind.data = request.args.get("kind") if request.args.get("kind") in KINDS else "teacher"
+        form.county_id.data = current_user.county_id or 0
+    if form.validate_on_submit():
+        community = _save_from_form(form, None)
+        if community is not None:
+            db.session.commit()
+            flash(_("Community %(name)s created.", name=community.name), "success")
+            return redirect(url_for("communities.community", community_id=community.id))
+    return render_template("communities/form.html", form=form, community=None), 400 if form.errors else 200
+
+
+@bp.route("/communities/<id:community_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_community(community_id: int):
+    community, membership = load_community(community_id)
+    if not can_manage_community(current_user, community):
+        return _edit_description(community, membership)
+    form = CommunityForm(obj=community)
+    _county_choices(form)
+    if request.method == "GET":
+        form.county_id.data = community.county_id or 0
+        form.leader.data = community.leader.username if community.leader else ""
+        form.description.data = community.description_html
+        form.subject.data, form.stage.data = community.subject or "", community.stage or ""
+    if form.validate_on_submit():
+        if _save_from_form(form, community) is not None:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("communities.community", community_id=community.id))
+    return render_template("communities/form.html", form=form, community=community), 400 if form.errors else 200
+
+
+def _edit_description(community: Community, membership: Membership | None):
+    require(can_manage_members(current_user, community, membership))
+    form = DescriptionForm()
+    if request.method == "GET":
+        form.description.data = community.description_html
+    if form.validate_on_submit():
+        try:
+            services.update_description(current_user, community, form.description.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            form_error(form, exc, "description")
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("communities.community", community_id=community.id))
+    return render_template("communities/description_form.html", form=form, community=community,
+                           membership=membership, tab="overview"), 400 if form.errors else 200
+
+
+@bp.route("/communities/<id:community_id>/active", methods=["POST"])
+@require_roles(BUREAU)
+def set_community_active(community_id: int):
+    community, _membership = load_community(community_id)
+    require(can_manage_community(current_user, community))
+    services.set_community_active(current_user, community, request.form.get("active") == "1")
+    db.session.commit()
+    flash(_("The community was reopened.") if community.is_active else _("The community was closed."), "success")
+    return redirect(url_for("communities.community", community_id=community.id))
+
+
+# --- a community's page ------------------------------------------------------------------------
+
+
+@bp.route("/communities/<id:community_id>", endpoint="community")
+@login_required
+def show_community(community_id: int):
+    community, membership = load_community(community_id)
+    readable = can_read_community(current_user, community, membership)
+    now = local_now()
+    upcoming = db.session.execute(
+        select(Activity)
+        .where(Activity.community_id == community.id, Activity.ends_at >= now, Activity.cancelled_at.is_(None))
+        .options(joinedload(Activity.host))
+        .order_by(Activity.starts_at)
+        .limit(5)
+    ).scalars().all()
+    threads = []
+    if readable:
+        threads = db.session.execute(
+            select(Thread)
+            .where(Thread.community_id == community.id, Thread.deleted_at.is_(None))
+            .options(joinedload(Thread.author))
+            .order_by(Thread.last_post_at.desc())
+            .limit(5)
+        ).scalars().all()
+    core = db.session.execute(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community.id, Membership.status == "active",
+               Membership.role.in_(("leader", "core")))
+        .options(joinedload(User.school))
+        .order_by(Membership.role.desc(), User.name)
+        .limit(12)
+    ).scalars().all()
+    return render_template(
+        "communities/community.html",
+        community=community,
+        membership=membership,
+        tab="overview",
+        readable=readable,
+        upcoming=upcoming,
+        threads=threads,
+        core=core,
+        join_form=JoinForm(),
+        can_join=can_ask_to_join(current_user, community, membership),
+        can_leave=can_leave(current_user, community, membership),
+        can_manage=can_manage_community(current_user, community),
+        can_manage_members=can_manage_members(current_user, community, membership),
+        can_plan=can_create_activity(current_user, community, membership),
+    )
+
+
+@bp.route("/communities/<id:community_id>/join", methods=["POST"])
+@login_required
+def join(community_id: int):
+    community, _membership = load_community(community_id)
+    form = JoinForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(_l("Please write at most 200 characters."), field="note")
+        services.ask_to_join(current_user, community, form.note.data or "")
+    except DomainError as exc:
+        return fail(exc, show_community, community_id=community.id)
+    db.session.commit()
+    flash(_("Your request was sent to the leader. You will be told when it is answered."), "success")
+    return redirect(url_for("communities.community", community_id=community.id))
+
+
+@bp.route("/communities/<id:community_id>/leave", methods=["POST"])
+@login_required
+def leave(community_id: int):
+    community, _membership = load_community(community_id)
+    try:
+        services.leave(current_user, community)
+    except DomainError as exc:
+        return fail(exc, show_community, community_id=community.id)
+    db.session.commit()
+    flash(_("You left %(name)s.", name=community.name), "success")
+    return redirect(url_for("communities.community", community_id=community.id))
+
+
+# --- members -----------------------------------------------------------------------------------
+
+
+@bp.route("/communities/<id:community_id>/members")
+@login_required
+def members(community_id: int):
+    community, membership = load_community(community_id)
+    if not can_read_community(current_user, community, membership):
+        refuse(_("Only members can see who is in this community."))
+    stmt = (
+        select(Membership, User, School.name)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(School, School.id == User.school_id)
+        .where(Membership.community_id == community.id, Membership.status == "active")
+        .order_by(Membership.role != "leader", Membership.role != "core", School.name, User.name)
+    )
+    page = paginate(db.session, stmt, scalars=False, default_per_page=50)
+    manage = can_manage_members(current_user, community, membership)
+    pending = []
+    if manage:
+        pending = db.session.execute(
+            select(Membership, User, School.name)
+            .join(User, User.id == Membership.user_id)
+            .outerjoin(School, School.id == User.school_id)
+            .where(Membership.community_id == community.id, Membership.status == "pending")
+            .order_by(Membership.created_at)
+            .limit(200)
+        ).all()
+    return render_template("communities/members.html", community=community, membership=membership,
+                           tab="members", page=page, pending=pending, manage=manage, add_form=AddMemberForm())
+
+
+@bp.route("/communities/<id:community_id>/members", methods=["POST"])
+@login_required
+def add_member(community_id: int):
+    community, membership = load_community(community_id)
+    require(can_manage_members(current_user, community, membership))
+    form = AddMemberForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(_l("Please enter a username."), field="username")
+        user = _find_user(form.username.data, "username")
+        services.add_member(current_user, community, user, form.role.data)
+    except DomainError as exc:
+        return fail(exc, members, community_id=community.id)
+    db.session.commit()
+    flash(_("%(name)s is now a member.", name=user.name), "success")
+    return redirect(url_for("communities.members", community_id=community.id))
+
+
+def _load_membership(membership_id: int) -> Membership:
+    membership = db.session.execute(
+        select(Membership).where(Membership.id == membership_id)
+        .options(joinedload(Membership.community), joinedload(Membership.user))
+    ).scalar_one_or_none()
+    if membership is None or not can_view_community(current_user, membership.community):
+        abort(404)
+    require(can_manage_members(current_user, membership.community, membership_of(current_user, membership.community)))
+    return membership
+
+
+def _membership_action(membership_id: int, action, done_message):
+    membership = _load_membership(membership_id)
+    community_id = membership.community_id
+    try:
+        action(membership)
+    except DomainError as exc:
+        return fail(exc, members, community_id=community_id)
+    db.session.commit()
+    flash(done_message(membership), "success")
+    return redirect(url_for("communities.members", community_id=membership.community_id))
+
+
+@bp.route("/memberships/<id:membership_id>/approve", methods=["POST"])
+@login_required
+def approve(membership_id: int):
+    return _membership_action(
+        membership_id, lambda m: services.decide_request(current_user, m, True),
+        lambda m: _("%(name)s joined the community.", name=m.user.name))
+
+
+@bp.route("/memberships/<id:membership_id>/decline", methods=["POST"])
+@login_required
+def decline(membership_id: int):
+    return _membership_action(
+        membership_id, lambda m: services.decide_request(current_user, m, False),
+        lambda m: _("The request of %(name)s was declined.", name=m.user.name))
+
+
+@bp.route("/memberships/<id:membership_id>/remove", methods=["POST"])
+@login_required
+def remove(membership_id: int):
+    return _membership_action(
+        membership_id, lambda m: services.remove_member(current_user, m),
+        lambda m: _("%(name)s is no longer a member.", name=m.user.name))
+
+
+@bp.route("/memberships/<id:membership_id>/role", methods=["POST"])
+@login_required
+def set_role(membership_id: int):
+    role = request.form.get("role", "")
+    return _membership_action(
+        membership_id, lambda m: services.set_member_role(current_user, m, role),
+        lambda m: _("The role of %(name)s was changed.", name=m.user.name))
+
+
+@bp.route("/communities/<id:community_id>/leader", methods=["POST"])
+@require_roles(BUREAU)
+def appoint_leader(community_id: int):
+    community, _membership = load_community(community_id)
+    require(can_manage_community(current_user, community))
+    try:
+        leader = _find_user(request.form.get("username", ""), "username")
+        if leader is None:
+            raise Invalid(_l("Please enter a username."), field="username")
+        services.appoint_leader(current_user, community, leader)
+    except DomainError as exc:
+        return fail(exc, members, community_id=community.id)
+    db.session.commit()
+    flash(_("%(name)s now leads the community.", name=leader.name), "success")
+    return redirect(url_for("communities.members", community_id=community.id))
