@@ -65,6 +65,51 @@ TABLE = [
     ("GET", "/schools/<id:school_id>/bells/<id:schedule_id>", LOGIN, 403, 200, 403, 200),
     ("POST", "/schools/<id:school_id>/bells/<id:schedule_id>", LOGIN, 403, 400, 403, 400),
     ("POST", "/schools/<id:school_id>/bells/<id:schedule_id>/delete", LOGIN, 403, 302, 403, 302),
+    # communities
+    ("GET", "/communities", LOGIN, 200, 200, 200, 200),
+    ("GET", "/communities/new", LOGIN, 403, 403, 403, 200),
+    ("POST", "/communities/new", LOGIN, 403, 403, 403, 400),
+    ("GET", "/communities/<id:community_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/communities/<id:community_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/communities/<id:community_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("POST", "/communities/<id:community_id>/active", LOGIN, 403, 403, 403, 302, {"active": "1"}),
+    ("POST", "/communities/<id:community_id>/join", LOGIN, 409, 302, 302, 403),
+    ("GET", "/communities/<id:community_id>/members", LOGIN, 200, 403, 403, 200),
+    ("POST", "/communities/<id:community_id>/members", LOGIN, 403, 403, 403, 422),
+    ("POST", "/memberships/<id:membership_id>/approve", LOGIN, 403, 403, 403, 302),
+    ("POST", "/memberships/<id:membership_id>/decline", LOGIN, 403, 403, 403, 409),
+    ("POST", "/memberships/<id:membership_id>/role", LOGIN, 403, 403, 403, 302, {"role": "core"}),
+    ("POST", "/memberships/<id:membership_id>/remove", LOGIN, 403, 403, 403, 302),
+    ("POST", "/communities/<id:community_id>/leader", LOGIN, 403, 403, 403, 422),
+    ("GET", "/communities/<id:community_id>/activities", LOGIN, 200, 200, 200, 200),
+    ("GET", "/communities/<id:community_id>/activities/new", LOGIN, 403, 403, 403, 200),
+    ("POST", "/communities/<id:community_id>/activities/new", LOGIN, 403, 403, 403, 400),
+    ("GET", "/activities/<id:activity_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/activities/<id:activity_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/activities/<id:activity_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("POST", "/activities/<id:activity_id>/signup", LOGIN, 302, 403, 403, 403),
+    ("POST", "/activities/<id:activity_id>/withdraw", LOGIN, 409, 409, 409, 409),
+    ("POST", "/activities/<id:activity_id>/attendance", LOGIN, 403, 403, 403, 302),
+    ("POST", "/activities/<id:activity_id>/minutes", LOGIN, 403, 403, 403, 302),
+    ("POST", "/activities/<id:activity_id>/cancel", LOGIN, 403, 403, 403, 409),
+    ("GET", "/admin/activity-types", LOGIN, 403, 403, 403, 200),
+    ("POST", "/admin/activity-types", LOGIN, 403, 403, 403, 400),
+    ("POST", "/admin/activity-types/<id:type_id>/active", LOGIN, 403, 403, 403, 302, {"active": "0"}),
+    # communities: discussions
+    ("GET", "/communities/<id:community_id>/threads", LOGIN, 200, 403, 403, 200),
+    ("GET", "/communities/<id:community_id>/threads/new", LOGIN, 200, 403, 403, 403),
+    ("POST", "/communities/<id:community_id>/threads/new", LOGIN, 400, 403, 403, 403),
+    ("GET", "/threads/<id:thread_id>", LOGIN, 200, 403, 403, 200),
+    ("POST", "/threads/<id:thread_id>/replies", LOGIN, 400, 403, 403, 403),
+    ("GET", "/threads/<id:thread_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("POST", "/threads/<id:thread_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("GET", "/posts/<id:post_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("POST", "/posts/<id:post_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("POST", "/posts/<id:post_id>/delete", LOGIN, 403, 403, 403, 403),
+    ("POST", "/posts/<id:post_id>/hide", LOGIN, 403, 403, 403, 302),
+    ("POST", "/threads/<id:thread_id>/pin", LOGIN, 403, 403, 403, 302),
+    ("POST", "/threads/<id:thread_id>/lock", LOGIN, 403, 403, 403, 302),
+    ("POST", "/threads/<id:thread_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using thread_id
     # load balancers
     ("GET", "/healthz", 200, 200, 200, 200, 200),
     # API (cookie login; bearer tokens have their own tests)
@@ -76,6 +121,13 @@ TABLE = [
     ("GET", "/api/v1/schools", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/schools/<id:school_id>/classrooms", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/terms/current", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/communities", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/communities/<id:community_id>", 401, 200, 200, 200, 200),
+    ("POST", "/api/v1/communities/<id:community_id>/members", 401, 409, 409, 409, 403),
+    ("GET", "/api/v1/communities/<id:community_id>/members", 401, 200, 403, 403, 200),
+    ("GET", "/api/v1/communities/<id:community_id>/activities", 401, 200, 200, 200, 200),
+    # near the end: they end memberships
+    ("POST", "/communities/<id:community_id>/leave", LOGIN, 302, 302, 302, 409),
     # last: it ends the login
     ("POST", "/logout", LOGIN, 302, 302, 302, 302),
 ]
@@ -131,12 +183,28 @@ def world(make, db):
     )
     services.issue_token(users["principal"], "calendar")
     db.session.commit()
+    community = make.community("teacher", leader=make.user("teacher", school=school), county=county)
+    make.member(community, user=users["teacher"])
+    pending = make.member(community, user=make.user("teacher", school=school), status="pending")
+    from datetime import timedelta
+
+    from portal.communities.models import ActivityType
+    from portal.core.models import utcnow
+
+    activity = make.activity(community, starts_at=utcnow().replace(microsecond=0) - timedelta(hours=1))
+    thread = make.thread(community, community.leader)
+    post = make.post(thread, community.leader)
+    activity_type = ActivityType(name="同课异构")
+    db.session.add(activity_type)
+    db.session.commit()
     from portal.accounts.models import ApiToken
 
     token_id = db.session.query(ApiToken.id).scalar()
     ids = {
         "user_id": target.id, "school_id": school.id, "classroom_id": classroom.id, "term_id": term.id,
         "schedule_id": schedule.id, "token_id": token_id, "kind": roster_kind(),
+        "community_id": community.id, "membership_id": pending.id, "activity_id": activity.id,
+        "type_id": activity_type.id, "thread_id": thread.id, "post_id": post.id,
     }
     return users, ids
 
