@@ -110,6 +110,24 @@ TABLE = [
     ("POST", "/threads/<id:thread_id>/pin", LOGIN, 403, 403, 403, 302),
     ("POST", "/threads/<id:thread_id>/lock", LOGIN, 403, 403, 403, 302),
     ("POST", "/threads/<id:thread_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using thread_id
+    # communities: research projects
+    ("GET", "/communities/<id:community_id>/projects", LOGIN, 200, 403, 403, 200),
+    ("GET", "/communities/<id:community_id>/projects/new", LOGIN, 403, 403, 403, 200),
+    ("POST", "/communities/<id:community_id>/projects/new", LOGIN, 403, 403, 403, 400),
+    ("GET", "/projects/<id:project_id>", LOGIN, 200, 403, 403, 200),
+    ("GET", "/projects/<id:project_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/projects/<id:project_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("POST", "/projects/<id:project_id>/members", LOGIN, 403, 403, 403, 422),
+    ("POST", "/projects/<id:project_id>/members/<id:user_id>/remove", LOGIN, 403, 403, 403, 409),  # not in it
+    ("POST", "/projects/<id:project_id>/outputs", LOGIN, 403, 403, 403, 422),
+    ("POST", "/outputs/<id:output_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using output_id
+    # communities: training hours
+    ("GET", "/training-hours", LOGIN, 200, 200, 200, 200),
+    ("GET", "/training-hours/export.xlsx", LOGIN, 200, 200, 200, 200),
+    ("GET", "/users/<id:user_id>/training-hours", LOGIN, 403, 200, 403, 200),
+    ("GET", "/users/<id:user_id>/training-hours/export.xlsx", LOGIN, 403, 200, 403, 200),
+    ("POST", "/users/<id:user_id>/training-hours", LOGIN, 403, 403, 403, 400),
+    ("POST", "/training-records/<id:record_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using record_id
     # load balancers
     ("GET", "/healthz", 200, 200, 200, 200, 200),
     # API (cookie login; bearer tokens have their own tests)
@@ -196,6 +214,15 @@ def world(make, db):
     post = make.post(thread, community.leader)
     activity_type = ActivityType(name="同课异构")
     db.session.add(activity_type)
+    from datetime import date
+
+    from portal.communities.models import ProjectOutput, TrainingRecord
+
+    project = make.project(community)
+    output = ProjectOutput(project_id=project.id, title="研究报告", added_by_id=community.leader_id)
+    record = TrainingRecord(user_id=target.id, source="external", title="省平台培训", hours_tenths=30,
+                            earned_on=date(2026, 3, 1), school_year=2025)
+    db.session.add_all([output, record])
     db.session.commit()
     from portal.accounts.models import ApiToken
 
@@ -205,6 +232,7 @@ def world(make, db):
         "schedule_id": schedule.id, "token_id": token_id, "kind": roster_kind(),
         "community_id": community.id, "membership_id": pending.id, "activity_id": activity.id,
         "type_id": activity_type.id, "thread_id": thread.id, "post_id": post.id,
+        "project_id": project.id, "output_id": output.id, "record_id": record.id,
     }
     return users, ids
 
