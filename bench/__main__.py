@@ -53,6 +53,19 @@ BENCHMARKS = [
     ("api_schools_village", "@teacher.rural", "GET", "/api/v1/schools?kind=village&per_page=100"),
     ("api_classrooms", "@teacher.rural", "GET", "/api/v1/schools/{school_id}/classrooms"),
     ("api_term_current", "@teacher.rural", "GET", "/api/v1/terms/current"),
+    # communities: the giant community (~2,000 members) and its 5,000-reply thread are the worst case
+    ("communities_list", "teacher.rural", "GET", "/communities"),
+    ("community_page_giant", "teacher.rural", "GET", "/communities/{community_id}"),
+    ("community_members_giant", "teacher.rural", "GET", "/communities/{community_id}/members"),
+    ("community_activities_giant", "teacher.rural", "GET", "/communities/{community_id}/activities"),
+    ("community_threads_giant", "teacher.rural", "GET", "/communities/{community_id}/threads"),
+    ("thread_5000_first_page", "teacher.rural", "GET", "/threads/{thread_id}"),
+    ("thread_5000_last_page", "teacher.rural", "GET", "/threads/{thread_id}?page={thread_last_page}"),
+    ("activity_page", "teacher.rural", "GET", "/activities/{activity_id}"),
+    ("training_hours", "teacher.rural", "GET", "/training-hours"),
+    ("api_communities_teacher", "@teacher.rural", "GET", "/api/v1/communities?kind=teacher"),
+    ("api_coverage", "@bureau", "GET", "/api/v1/coverage"),
+    ("coverage_page", "bureau", "GET", "/supervision/coverage"),
 ]
 BASELINE = ("baseline_healthz", None, "GET", "/healthz")
 
@@ -98,6 +111,30 @@ def prepare_data() -> dict:
         tmp.rename(db_file)
     flask(env, "db", "upgrade")  # migrations added since the data was generated
     return env
+
+
+def community_ids(env: dict) -> dict:
+    """Ids for the placeholders: the biggest community, its busiest thread (and that thread's
+    last page), and its latest activity with attendance taken."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        from portal.communities.discussions import REPLIES_PER_PAGE
+    except ImportError:
+        REPLIES_PER_PAGE = 30
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        community = conn.execute(text("SELECT id FROM communities ORDER BY member_count DESC, id LIMIT 1")).scalar()
+        thread, replies = conn.execute(text(
+            "SELECT id, reply_count FROM discussion_threads WHERE community_id = :c ORDER BY reply_count DESC, id LIMIT 1"
+        ), {"c": community}).one()
+        activity = conn.execute(text(
+            "SELECT id FROM community_activities WHERE community_id = :c AND attendance_taken_at IS NOT NULL "
+            "ORDER BY starts_at DESC LIMIT 1"
+        ), {"c": community}).scalar()
+    engine.dispose()
+    return {"community_id": community, "thread_id": thread, "activity_id": activity,
+            "thread_last_page": max(1, -(-replies // REPLIES_PER_PAGE))}
 
 
 def start_server(env: dict) -> tuple[subprocess.Popen, str]:
@@ -164,14 +201,15 @@ def main() -> None:
     proc, base = start_server(env)
     try:
         sessions: dict[str | None, requests.Session] = {None: requests.Session()}
-        school_id = api_session(base, "principal.rural").get(base + "/api/v1/me").json()["school_id"]
+        ids = community_ids(env)
+        ids["school_id"] = api_session(base, "principal.rural").get(base + "/api/v1/me").json()["school_id"]
         base_timings, base_queries = measure(sessions[None], "GET", base + BASELINE[3])
         base_p50 = statistics.median(base_timings)
         rows = [(BASELINE[0], base_timings, base_queries)]
         for name, who, method, path in BENCHMARKS:
             if who not in sessions:
                 sessions[who] = api_session(base, who[1:]) if who.startswith("@") else page_session(base, who)
-            timings, queries = measure(sessions[who], method, base + path.format(school_id=school_id))
+            timings, queries = measure(sessions[who], method, base + path.format(**ids))
             rows.append((name, timings, queries))
         for name, timings, queries in rows:
             p50 = statistics.median(timings)

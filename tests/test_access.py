@@ -128,6 +128,9 @@ TABLE = [
     ("GET", "/users/<id:user_id>/training-hours/export.xlsx", LOGIN, 403, 200, 403, 200),
     ("POST", "/users/<id:user_id>/training-hours", LOGIN, 403, 403, 403, 400),
     ("POST", "/training-records/<id:record_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using record_id
+    # supervision
+    ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
+    ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
     # load balancers
     ("GET", "/healthz", 200, 200, 200, 200, 200),
     # API (cookie login; bearer tokens have their own tests)
@@ -139,6 +142,7 @@ TABLE = [
     ("GET", "/api/v1/schools", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/schools/<id:school_id>/classrooms", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/terms/current", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/coverage", 401, 403, 403, 200, 200),
     ("GET", "/api/v1/communities", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/communities/<id:community_id>", 401, 200, 200, 200, 200),
     ("POST", "/api/v1/communities/<id:community_id>/members", 401, 409, 409, 409, 403),

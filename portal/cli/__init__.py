@@ -3,6 +3,8 @@
 import click
 from flask.cli import AppGroup
 
+from . import demo_communities, scale_communities  # noqa: F401  (register the communities' seed steps)
+
 seed = AppGroup("seed", help="Load demo or synthetic city-scale data.")
 
 

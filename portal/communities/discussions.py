@@ -10,7 +10,6 @@ import html
 import logging
 import re
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -19,6 +18,7 @@ from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text
+from ..core.web import path_for
 from ..extensions import db
 from .models import Community, Membership, Post, Thread
 from .permissions import can_edit_post, can_edit_thread, can_moderate, can_post, membership_of
@@ -91,13 +91,13 @@ def _clean_title(title: str | None) -> str:
 def thread_link(thread: Thread, post: Post | None = None) -> str:
     """The thread's address; for a reply, the page it is on and its anchor."""
     if post is None:
-        return url_for("communities.thread", thread_id=thread.id)
+        return path_for("communities.thread", thread_id=thread.id)
     before = db.session.execute(
         select(func.count()).where(Post.thread_id == thread.id, Post.id <= post.id)
     ).scalar_one()
     page = max(1, -(-before // REPLIES_PER_PAGE))
     args = {"page": page} if page > 1 else {}
-    return url_for("communities.thread", thread_id=thread.id, **args) + f"#post-{post.id}"
+    return path_for("communities.thread", thread_id=thread.id, **args) + f"#post-{post.id}"
 
 
 def _active_members(community: Community):

@@ -1,0 +1,168 @@
+"""Coverage (覆盖率): how many rural teachers and principals belong to a community of their kind.
+
+A rural teacher is an active account with the role teacher at an active township school,
+village school or teaching point; they are covered by an active membership of an active
+名师+ (teacher) community. Rural principals likewise, with 名校长+ (principal) communities.
+Every count is a grouped query with an EXISTS subquery: a fixed number of statements
+whatever the size of the city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, func, select
+
+from ..accounts.models import User
+from ..communities.models import Community, Membership
+from ..communities.permissions import can_view_coverage
+from ..core.errors import NotAllowed, NotFound
+from ..extensions import db
+from ..org.models import RURAL_KINDS, County, School
+
+# The role a person has and the kind of community that covers them happen to share names.
+GAP_ROLES = ("teacher", "principal")
+
+
+@dataclass
+class Block:
+    total: int = 0
+    done: int = 0  # covered people, or paired schools
+
+    @property
+    def percent(self) -> int:
+        """Whole percent, rounded down so 99.6% never reads as complete."""
+        return self.done * 100 // self.total if self.total else 0
+
+    @property
+    def missing(self) -> int:
+        return self.total - self.done
+
+
+@dataclass
+class CountyCoverage:
+    id: int | None
+    name: str
+    teachers: Block = field(default_factory=Block)
+    principals: Block = field(default_factory=Block)
+    schools: Block = field(default_factory=Block)
+
+    def as_json(self) -> dict:
+        return {
+            "rural_teachers": {"total": self.teachers.total, "covered": self.teachers.done},
+            "rural_principals": {"total": self.principals.total, "covered": self.principals.done},
+            "rural_schools": {"total": self.schools.total, "paired": self.schools.done},
+        }
+
+
+def scoped_county(user, county_id: int | None) -> County | None:
+    """The county the caller asked for, or is limited to. None: the whole city.
+    Unknown county: NotFound; another county than the caller's own: NotAllowed."""
+    if not can_view_coverage(user):
+        raise NotAllowed(_l("Coverage is for the bureau and teaching researchers."))
+    if county_id is None:
+        county_id = user.county_id
+        if county_id is None:
+            return None
+    county = db.session.get(County, county_id)
+    if county is None:
+        raise NotFound(_l("There is no county with this id."), field="county")
+    if user.county_id is not None and county.id != user.county_id:
+        raise NotAllowed(_l("You can only see the coverage of your own county."), field="county")
+    return county
+
+
+def visible_counties(user) -> list[County]:
+    """The counties the caller may choose from in the filter."""
+    stmt = select(County).order_by(County.name)
+    if user.county_id is not None:
+        stmt = stmt.where(County.id == user.county_id)
+    return list(db.session.execute(stmt).scalars())
+
+
+def _covered():
+    """EXISTS: the user (of the outer query) is an active member of an active community of their kind."""
+    return (
+        select(Membership.id)
+        .join(Community, Community.id == Membership.community_id)
+        .where(
+            Membership.user_id == User.id,
+            Membership.status == "active",
+            Community.is_active.is_(True),
+            Community.kind == User.role,
+        )
+        .exists()
+    )
+
+
+def _rural_people(stmt: Select, county_id: int | None, roles=GAP_ROLES) -> Select:
+    stmt = stmt.where(
+        User.active.is_(True),
+        User.role.in_(roles),
+        School.is_active.is_(True),
+        School.kind.in_(RURAL_KINDS),
+    )
+    if county_id is not None:
+        stmt = stmt.where(School.county_id == county_id)
+    return stmt
+
+
+def paired_rural_schools(county_ids: list[int]) -> dict[int, int]:
+    """Active rural schools in an active urban-rural pairing (结对帮扶), per county.
+
+    Pairings arrive with issue 4; until then no school is paired and every county counts 0.
+    Issue 4 replaces the body with one grouped count (rural schools with an EXISTS on pairings).
+    """
+    return {county_id: 0 for county_id in county_ids}
+
+
+def coverage_by_county(counties: list[County], county_id: int | None = None) -> list[CountyCoverage]:
+    """One row per county (limited to ``county_id`` when given), in the order given."""
+    rows = {c.id: CountyCoverage(c.id, c.name) for c in counties if county_id is None or c.id == county_id}
+    people = _rural_people(
+        select(School.county_id, User.role, func.count(), func.count(case((_covered(), 1))))
+        .select_from(User)
+        .join(School, School.id == User.school_id),
+        county_id,
+    ).group_by(School.county_id, User.role)
+    for cid, role, total, covered in db.session.execute(people):
+        if cid in rows:
+            block = rows[cid].teachers if role == "teacher" else rows[cid].principals
+            block.total, block.done = total, covered
+    schools = select(School.county_id, func.count()).where(
+        School.is_active.is_(True), School.kind.in_(RURAL_KINDS)
+    )
+    if county_id is not None:
+        schools = schools.where(School.county_id == county_id)
+    for cid, total in db.session.execute(schools.group_by(School.county_id)):
+        if cid in rows:
+            rows[cid].schools.total = total
+    for cid, paired in paired_rural_schools(list(rows)).items():
+        rows[cid].schools.done = paired
+    return list(rows.values())
+
+
+def sum_coverage(rows: list[CountyCoverage], name: str = "") -> CountyCoverage:
+    total = CountyCoverage(None, name)
+    for row in rows:
+        for attr in ("teachers", "principals", "schools"):
+            mine, theirs = getattr(total, attr), getattr(row, attr)
+            mine.total += theirs.total
+            mine.done += theirs.done
+    return total
+
+
+def gap_statement(role: str, county_id: int | None, *, with_phone: bool = False) -> Select:
+    """Rural people of ``role`` in no active community of their kind, by county, school and name."""
+    columns = [County.name, School.id, School.name, User.id, User.name, User.username, User.subjects]
+    if with_phone:
+        columns.append(User.phone)
+    stmt = (
+        select(*columns)
+        .select_from(User)
+        .join(School, School.id == User.school_id)
+        .join(County, County.id == School.county_id)
+        .where(~_covered())
+    )
+    return _rural_people(stmt, county_id, roles=(role,)).order_by(County.name, School.name, User.name, User.id)
