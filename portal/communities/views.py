@@ -167,9 +167,10 @@ def edit_community(community_id: int):
     community, membership = load_community(community_id)
     if not can_manage_community(current_user, community):
         return _edit_description(community, membership)
-    form = CommunityForm(obj=community)
+    form = CommunityForm()
     _county_choices(form)
     if request.method == "GET":
+        form.kind.data, form.name.data, form.level.data = community.kind, community.name, community.level
         form.county_id.data = community.county_id or 0
         form.leader.data = community.leader.username if community.leader else ""
         form.description.data = community.description_html

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -40,7 +41,29 @@ PAGES = [
     ("principal.rural", "school", "/schools/{school}"),
     ("teacher.rural", "home", "/"),
     ("teacher.rural", "schools", "/schools"),
+    # communities: "{community}" is the demo English community; "{activity}", "{thread}", "{project}" its first ones
+    ("teacher.rural", "communities", "/communities"),
+    ("teacher.rural", "community", "/communities/{community}"),
+    ("teacher.rural", "community-members", "/communities/{community}/members"),
+    ("teacher.rural", "community-activities", "/communities/{community}/activities?when=past"),
+    ("teacher.rural", "activity", "{activity}"),
+    ("teacher.rural", "threads", "/communities/{community}/threads"),
+    ("teacher.rural", "thread", "{thread}"),
+    ("teacher.rural", "projects", "/communities/{community}/projects"),
+    ("teacher.rural", "project", "{project}"),
+    ("teacher.rural", "training-hours", "/training-hours"),
+    ("teacher.city", "activity-attendance", "{activity}"),
+    ("teacher.city", "activity-new", "/communities/{community}/activities/new"),
+    ("teacher.city", "thread-new", "/communities/{community}/threads/new"),
+    ("principal.rural", "communities", "/communities?kind=principal"),
+    ("principal.rural", "training-hours", "/training-hours"),
+    ("bureau", "community-edit", "/communities/{community}/edit"),
+    ("bureau", "community-new", "/communities/new"),
+    ("bureau", "activity-types", "/admin/activity-types"),
+    ("bureau", "coverage", "/supervision/coverage"),
+    ("researcher", "coverage", "/supervision/coverage"),
 ]
+COMMUNITY = "示范县小学英语名师+共同体"
 
 
 def shot(page, name: str, width: int) -> None:
@@ -81,6 +104,22 @@ def small_tap_targets(page) -> list[str]:
     )
 
 
+def found_ids(page, found: dict) -> dict:
+    """The demo English community's id and the paths of its first activity, thread and project."""
+    if found:
+        return found
+    page.goto("/communities?q=" + quote(COMMUNITY))
+    href = page.locator("main").get_by_role("link", name=COMMUNITY).get_attribute("href")
+    base = href.rstrip("/")
+    found["community"] = base.rsplit("/", 1)[1]
+    for key, listing, prefix in (("activity", "/activities?when=past", "/activities/"),
+                                 ("thread", "/threads", "/threads/"), ("project", "/projects", "/projects/")):
+        page.goto(base + listing)
+        links = page.locator(f"main a[href^='{prefix}']")
+        found[key] = links.first.get_attribute("href") if links.count() else base
+    return found
+
+
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_login_page(page_factory, watch_of, size):
     page = page_factory(*size)
@@ -100,6 +139,7 @@ def test_main_pages(page_factory, watch_of, log_in, who, size):
     page = page_factory(*size)
     log_in(page, who)
     school_id = None
+    found = {}
     problems = []
     for owner, name, path in PAGES:
         if owner != who:
@@ -110,6 +150,9 @@ def test_main_pages(page_factory, watch_of, log_in, who, size):
                 href = page.locator("main table").get_by_role("link", name=VILLAGE_SCHOOL).get_attribute("href")
                 school_id = href.rstrip("/").rsplit("/", 1)[1]
             path = path.format(school=school_id)
+        if "{community}" in path or path in ("{activity}", "{thread}", "{project}"):
+            found = found_ids(page, found)
+            path = path.format(**found)
         if path == "{bells}":
             page.goto(f"/schools/{school_id}")
             path = page.locator("#bells a[href*='/bells/']:not([href$='/new'])").first.get_attribute("href")

@@ -170,7 +170,7 @@ def test_bureau_records_external_hours_others_cannot(auth, client, login_as, mak
 ])
 def test_bad_input_is_a_400_with_a_message_and_nothing_saved(auth, login_as, make, db, people, field, value,
                                                                message):
-    login_as(make.user("bureau"))
+    login_as(make.user("bureau", locale="en"))  # the messages are checked in English
     form = {"title": "培训", "hours": "3", "earned_on": "2026-06-30", field: value}
     response = auth.post(f"/users/{people['colleague'].id}/training-hours", form)
     assert response.status_code == 400
