@@ -24,6 +24,7 @@ from . import activities
 from .blueprint import bp
 from .forms import ActivityForm, ActivityTypeForm, AttendanceForm, MinutesForm
 from .models import Activity, ActivityType, Community, Membership, Participant
+from .pages import form_error, load_community
 from .permissions import (
     can_create_activity,
     can_edit_activity,
@@ -41,11 +42,6 @@ KIND_TYPES = {
     "principal": ("governance_forum", "school_tour", "training", "seminar", "online_research"),
 }
 
-
-def _views():
-    from . import views
-
-    return views
 
 
 def load_activity(activity_id: int) -> tuple[Activity, Membership | None]:
@@ -65,7 +61,7 @@ def load_activity(activity_id: int) -> tuple[Activity, Membership | None]:
 @bp.route("/communities/<id:community_id>/activities", endpoint="activities")
 @login_required
 def activities_list(community_id: int):
-    community, membership = _views().load_community(community_id)
+    community, membership = load_community(community_id)
     when = request.args.get("when", "upcoming")
     now = datetime.now(portal_tz())
     stmt = (
@@ -137,14 +133,14 @@ def _save(form: ActivityForm, community: Community, activity: Activity | None) -
         )
     except DomainError as exc:
         db.session.rollback()
-        _views().form_error(form, exc, "title")
+        form_error(form, exc, "title")
         return None
 
 
 @bp.route("/communities/<id:community_id>/activities/new", methods=["GET", "POST"])
 @login_required
 def new_activity(community_id: int):
-    community, membership = _views().load_community(community_id)
+    community, membership = load_community(community_id)
     require(can_create_activity(current_user, community, membership))
     form = ActivityForm()
     _type_choices(form, community)
@@ -235,44 +231,37 @@ def _activity_fail(exc: DomainError, activity_id: int):
     return activity(activity_id=activity_id), exc.status
 
 
-@bp.route("/activities/<id:activity_id>/signup", methods=["POST"])
-@login_required
-def sign_up(activity_id: int):
-    item, _membership = load_activity(activity_id)
+def _button(activity_id: int, action, done: str, *, editors_only: bool = False):
+    """A button on the activity page: run the service, commit, or show its refusal there."""
+    item, membership = load_activity(activity_id)
+    if editors_only:
+        require(can_edit_activity(current_user, item, membership))
     try:
-        activities.sign_up(current_user, item)
+        action(current_user, item)
     except DomainError as exc:
         return _activity_fail(exc, activity_id)
     db.session.commit()
-    flash(_("You are signed up."), "success")
+    flash(done, "success")
     return redirect(url_for("communities.activity", activity_id=activity_id))
+
+
+@bp.route("/activities/<id:activity_id>/signup", methods=["POST"])
+@login_required
+def sign_up(activity_id: int):
+    return _button(activity_id, activities.sign_up, _("You are signed up."))
 
 
 @bp.route("/activities/<id:activity_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw(activity_id: int):
-    item, _membership = load_activity(activity_id)
-    try:
-        activities.withdraw(current_user, item)
-    except DomainError as exc:
-        return _activity_fail(exc, activity_id)
-    db.session.commit()
-    flash(_("You are no longer signed up."), "success")
-    return redirect(url_for("communities.activity", activity_id=activity_id))
+    return _button(activity_id, activities.withdraw, _("You are no longer signed up."))
 
 
 @bp.route("/activities/<id:activity_id>/cancel", methods=["POST"])
 @login_required
 def cancel(activity_id: int):
-    item, membership = load_activity(activity_id)
-    require(can_edit_activity(current_user, item, membership))
-    try:
-        activities.cancel_activity(current_user, item)
-    except DomainError as exc:
-        return _activity_fail(exc, activity_id)
-    db.session.commit()
-    flash(_("The activity is cancelled; those signed up were told."), "success")
-    return redirect(url_for("communities.activity", activity_id=activity_id))
+    return _button(activity_id, activities.cancel_activity,
+                   _("The activity is cancelled; those signed up were told."), editors_only=True)
 
 
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
@@ -337,7 +326,7 @@ def activity_types():
                                                   community_kind=form.community_kind.data or None)
         except DomainError as exc:
             db.session.rollback()
-            _views().form_error(form, exc, "name")
+            form_error(form, exc, "name")
         else:
             db.session.commit()
             flash(_("Activity type %(name)s added.", name=saved.name), "success")

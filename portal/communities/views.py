@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,7 +10,6 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..accounts.models import User
-from ..accounts.services import normalise_username
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.pagination import paginate
@@ -18,11 +17,12 @@ from ..core.sanitize import strip_controls
 from ..core.templating import nav_item
 from ..core.timeutil import local_now
 from ..extensions import db
-from ..org.models import County, School
-from . import activity_views, discussion_views, hours_views, project_views, services  # noqa: F401  (routes on bp)
+from ..org.models import County
+from . import activity_views, discussion_views, hours_views, member_views, project_views, services  # noqa: F401  (routes on bp)
 from .blueprint import bp
-from .forms import AddMemberForm, CommunityFilterForm, CommunityForm, DescriptionForm, JoinForm
+from .forms import CommunityFilterForm, CommunityForm, DescriptionForm, JoinForm
 from .models import KINDS, Activity, Community, Membership, Thread
+from .pages import fail, find_user, form_error, load_community
 from .permissions import (
     can_ask_to_join,
     can_create_activity,
@@ -31,42 +31,11 @@ from .permissions import (
     can_manage_community,
     can_manage_members,
     can_read_community,
-    can_view_community,
-    membership_of,
 )
 
 __all__ = ["bp"]
 
 nav_item("communities.index", _l("Communities"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER), after="accounts.home")
-
-
-def form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
-
-
-def load_community(community_id: int) -> tuple[Community, Membership | None]:
-    """The community (404 if missing, or closed for all but its managers) and the viewer's membership."""
-    community = db.session.execute(
-        select(Community).where(Community.id == community_id).options(joinedload(Community.leader),
-                                                                      joinedload(Community.county))
-    ).scalar_one_or_none()
-    if community is None or not can_view_community(current_user, community):
-        abort(404)
-    return community, membership_of(current_user, community)
-
-
-def fail(exc: DomainError, view, **kwargs):
-    """Answer a refused action on the page it came from: the message, and the error's 4xx."""
-    db.session.rollback()
-    flash(str(exc.message), "error")
-    return view(**kwargs), exc.status
-
-
-def refuse(message) -> None:
-    """A 403 page that says why: the community itself is public, its inside is not."""
-    flash(str(message), "error")
-    abort(403)
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -113,16 +82,6 @@ def _county_choices(form: CommunityForm) -> None:
     form.county_id.choices = [(0, "—")] + [(cid, name) for cid, name in db.session.execute(stmt)]
 
 
-def _find_user(username: str, field: str) -> User | None:
-    username = normalise_username(username or "")
-    if not username:
-        return None
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        raise Invalid(_l("There is no account with the username %(username)s.", username=username), field=field)
-    return user
-
-
 def _save_from_form(form: CommunityForm, community: Community | None) -> Community | None:
     try:
         county = db.session.get(County, form.county_id.data) if form.county_id.data else None
@@ -136,7 +95,7 @@ def _save_from_form(form: CommunityForm, community: Community | None) -> Communi
             description=form.description.data or "",
             subject=form.subject.data or None,
             stage=form.stage.data or None,
-            leader=_find_user(form.leader.data, "leader"),
+            leader=find_user(form.leader.data, "leader"),
         )
     except DomainError as exc:
         db.session.rollback()
@@ -292,126 +251,3 @@ def leave(community_id: int):
     db.session.commit()
     flash(_("You left %(name)s.", name=community.name), "success")
     return redirect(url_for("communities.community", community_id=community.id))
-
-
-# --- members -----------------------------------------------------------------------------------
-
-
-@bp.route("/communities/<id:community_id>/members")
-@login_required
-def members(community_id: int):
-    community, membership = load_community(community_id)
-    if not can_read_community(current_user, community, membership):
-        refuse(_("Only members can see who is in this community."))
-    stmt = (
-        select(Membership, User, School.name)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(School, School.id == User.school_id)
-        .where(Membership.community_id == community.id, Membership.status == "active")
-        .order_by(Membership.role != "leader", Membership.role != "core", School.name, User.name)
-    )
-    page = paginate(db.session, stmt, scalars=False, default_per_page=50)
-    manage = can_manage_members(current_user, community, membership)
-    pending = []
-    if manage:
-        pending = db.session.execute(
-            select(Membership, User, School.name)
-            .join(User, User.id == Membership.user_id)
-            .outerjoin(School, School.id == User.school_id)
-            .where(Membership.community_id == community.id, Membership.status == "pending")
-            .order_by(Membership.created_at)
-            .limit(200)
-        ).all()
-    return render_template("communities/members.html", community=community, membership=membership,
-                           tab="members", page=page, pending=pending, manage=manage, add_form=AddMemberForm())
-
-
-@bp.route("/communities/<id:community_id>/members", methods=["POST"])
-@login_required
-def add_member(community_id: int):
-    community, membership = load_community(community_id)
-    require(can_manage_members(current_user, community, membership))
-    form = AddMemberForm()
-    try:
-        if not form.validate_on_submit():
-            raise Invalid(_l("Please enter a username."), field="username")
-        user = _find_user(form.username.data, "username")
-        services.add_member(current_user, community, user, form.role.data)
-    except DomainError as exc:
-        return fail(exc, members, community_id=community.id)
-    db.session.commit()
-    flash(_("%(name)s is now a member.", name=user.name), "success")
-    return redirect(url_for("communities.members", community_id=community.id))
-
-
-def _load_membership(membership_id: int) -> Membership:
-    membership = db.session.execute(
-        select(Membership).where(Membership.id == membership_id)
-        .options(joinedload(Membership.community), joinedload(Membership.user))
-    ).scalar_one_or_none()
-    if membership is None or not can_view_community(current_user, membership.community):
-        abort(404)
-    require(can_manage_members(current_user, membership.community, membership_of(current_user, membership.community)))
-    return membership
-
-
-def _membership_action(membership_id: int, action, done_message):
-    membership = _load_membership(membership_id)
-    community_id = membership.community_id
-    try:
-        action(membership)
-    except DomainError as exc:
-        return fail(exc, members, community_id=community_id)
-    db.session.commit()
-    flash(done_message(membership), "success")
-    return redirect(url_for("communities.members", community_id=membership.community_id))
-
-
-@bp.route("/memberships/<id:membership_id>/approve", methods=["POST"])
-@login_required
-def approve(membership_id: int):
-    return _membership_action(
-        membership_id, lambda m: services.decide_request(current_user, m, True),
-        lambda m: _("%(name)s joined the community.", name=m.user.name))
-
-
-@bp.route("/memberships/<id:membership_id>/decline", methods=["POST"])
-@login_required
-def decline(membership_id: int):
-    return _membership_action(
-        membership_id, lambda m: services.decide_request(current_user, m, False),
-        lambda m: _("The request of %(name)s was declined.", name=m.user.name))
-
-
-@bp.route("/memberships/<id:membership_id>/remove", methods=["POST"])
-@login_required
-def remove(membership_id: int):
-    return _membership_action(
-        membership_id, lambda m: services.remove_member(current_user, m),
-        lambda m: _("%(name)s is no longer a member.", name=m.user.name))
-
-
-@bp.route("/memberships/<id:membership_id>/role", methods=["POST"])
-@login_required
-def set_role(membership_id: int):
-    role = request.form.get("role", "")
-    return _membership_action(
-        membership_id, lambda m: services.set_member_role(current_user, m, role),
-        lambda m: _("The role of %(name)s was changed.", name=m.user.name))
-
-
-@bp.route("/communities/<id:community_id>/leader", methods=["POST"])
-@require_roles(BUREAU)
-def appoint_leader(community_id: int):
-    community, _membership = load_community(community_id)
-    require(can_manage_community(current_user, community))
-    try:
-        leader = _find_user(request.form.get("username", ""), "username")
-        if leader is None:
-            raise Invalid(_l("Please enter a username."), field="username")
-        services.appoint_leader(current_user, community, leader)
-    except DomainError as exc:
-        return fail(exc, members, community_id=community.id)
-    db.session.commit()
-    flash(_("%(name)s now leads the community.", name=leader.name), "success")
-    return redirect(url_for("communities.members", community_id=community.id))
