@@ -100,12 +100,15 @@ def configure_blueprints(app: Flask) -> None:
     from .live import events as _live_events  # noqa: F401  (socket handlers)
     from .org import api as _org_api  # noqa: F401
     from .org.views import bp as org_bp
+    from .partnerships import api as _partnerships_api  # noqa: F401
+    from .partnerships.views import bp as partnerships_bp
     from .supervision import api as _supervision_api  # noqa: F401
     from .supervision.views import bp as supervision_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(communities_bp)
+    app.register_blueprint(partnerships_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

@@ -86,4 +86,11 @@ def load_config() -> dict:
         "API_TOKEN_LIFETIME": timedelta(days=_int("API_TOKEN_DAYS", 30)),
         # Continuing-education norm (hours in a five-year cycle); used by later capabilities.
         "TRAINING_HOURS_TARGET": _int("TRAINING_HOURS_TARGET", 360),
+        # County quality-balance indicators (县域义务教育优质均衡): teachers in exchange, in percent
+        # of all teachers, and backbone teachers, in percent of those exchanged.
+        "EXCHANGE_RATIO_TARGET": _int("EXCHANGE_RATIO_TARGET", 10),
+        "EXCHANGE_BACKBONE_TARGET": _int("EXCHANGE_BACKBONE_TARGET", 20),
+        # Teaching researchers: rural contact schools each, and visits to each per semester.
+        "RESEARCHER_MIN_SCHOOLS": _int("RESEARCHER_MIN_SCHOOLS", 2),
+        "RESEARCHER_VISITS_PER_SEMESTER": _int("RESEARCHER_VISITS_PER_SEMESTER", 5),
     }

@@ -11,13 +11,14 @@ from portal.accounts.models import User
 from portal.org.models import Classroom, County, School, Term
 
 from .factories_communities import CommunityFactories
+from .factories_partnerships import PartnershipFactories
 
 PASSWORD = "Test-pass-2026!"
 # One real scrypt hash for every test user: hashing per user would dominate the run time.
 _HASH = generate_password_hash(PASSWORD)
 
 
-class Factories(CommunityFactories):
+class Factories(CommunityFactories, PartnershipFactories):
     def __init__(self, db):
         self.db = db
         self._seq = itertools.count(1)

@@ -101,3 +101,38 @@ PROJECT_LEVEL_LABELS = {
     "national": _l("National level"),
 }
 COMMUNITY_KIND_SHORT = {"teacher": _l("Famous teacher+"), "principal": _l("Famous principal+")}
+
+PARTNERSHIP_KIND_LABELS = {
+    "multi": _l("Famous school + several schools"),
+    "new_school": _l("Famous school + new school"),
+    "weak_school": _l("Famous school + weak school"),
+    "rural_school": _l("Famous school + rural school"),
+    "central_points": _l("Township central school + teaching points"),
+    "group": _l("Education group"),
+    "trusteeship": _l("Trusteeship"),
+    "cluster": _l("Rural cluster"),
+}
+PAIRING_ACTIVITY_LABELS = {
+    "send_lessons": _l("Sending lessons to the countryside"),
+    "shadowing": _l("Shadow placement"),
+    "joint_research": _l("Joint teaching research"),
+    "secondment": _l("Cadre secondment"),
+    "rotation": _l("Teacher rotation"),
+    "shared_lesson": _l("Shared lesson"),
+    "visit": _l("Visit"),
+    "other": _l("Other"),
+}
+EXCHANGE_KIND_LABELS = {
+    "rotation": _l("Rotation"),
+    "support": _l("Support teaching"),
+    "shadowing": _l("Shadow placement"),
+    "secondment": _l("Secondment"),
+    "travelling": _l("Travelling teacher"),
+}
+VISIT_KIND_LABELS = {
+    "guidance": _l("Teaching guidance"),
+    "observation": _l("Lesson observation"),
+    "research": _l("Joint research"),
+    "training": _l("Training"),
+    "other": _l("Other"),
+}

@@ -1,0 +1,5 @@
+"""The partnerships blueprint, shared by the feature's view modules."""
+
+from flask import Blueprint
+
+bp = Blueprint("partnerships", __name__)

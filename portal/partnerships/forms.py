@@ -1,0 +1,50 @@
+"""Forms for partnerships: the bureau's form, ending, the people responsible, a year's goals."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..core.labels import PARTNERSHIP_KIND_LABELS
+
+
+class PartnershipForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=list(PARTNERSHIP_KIND_LABELS.items()))
+    name = StringField(_l("Partnership name"), validators=[DataRequired(), Length(max=100)])
+    lead_school = SelectField(_l("Lead school"), coerce=int)
+    members = SelectMultipleField(_l("Member schools"), coerce=int, widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput())
+    start_date = DateField(_l("Start date"), validators=[InputRequired()])
+    end_date = DateField(_l("End date (empty: open-ended)"), validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=100_000)])
+
+
+class EndForm(FlaskForm):
+    end_date = DateField(_l("Last day"), validators=[InputRequired()])
+
+
+class PeopleForm(FlaskForm):
+    people = TextAreaField(
+        _l("People responsible: one per line, username then duty (e.g. zhang.wei 总校长)"),
+        validators=[Optional(), Length(max=3000)],
+    )
+
+
+class GoalsForm(FlaskForm):
+    school_year = IntegerField(_l("School year (the year it starts)"), validators=[InputRequired(),
+                                                                                   NumberRange(2000, 2100)])
+    goals = TextAreaField(_l("Goals for the year"), validators=[Optional(), Length(max=100_000)])
+
+
+class PartnershipFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name or school"), validators=[Optional(), Length(max=80)])
+    kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + list(PARTNERSHIP_KIND_LABELS.items()),
+                       validators=[Optional()])
+    state = SelectField(_l("State"), choices=[("current", _l("Current")), ("ended", _l("Ended")), ("all", _l("All"))],
+                        default="current", validators=[Optional()])

@@ -1,0 +1,132 @@
+"""Who may see or change partnerships, their log, exchanges and researchers' contact schools."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased
+
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
+from ..extensions import db
+from ..org.models import School
+from .models import PairingActivity, Partnership, PartnershipPerson, PartnershipSchool
+
+
+def school_ids_of(partnership: Partnership) -> set[int]:
+    """The lead school and every member school."""
+    return {partnership.lead_school_id} | {m.school_id for m in partnership.members}
+
+
+def _in_scope(user, county_id: int | None) -> bool:
+    return user.county_id is None or county_id == user.county_id
+
+
+def is_responsible(user, partnership: Partnership) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    return db.session.execute(
+        select(PartnershipPerson.id).where(PartnershipPerson.partnership_id == partnership.id,
+                                           PartnershipPerson.user_id == user.id)
+    ).first() is not None
+
+
+def can_manage_partnerships(user) -> bool:
+    """Bureau staff create partnerships."""
+    return has_role(user, BUREAU)
+
+
+def can_manage_partnership(user, partnership: Partnership) -> bool:
+    """Bureau staff change the partnerships led from their county (city staff: all)."""
+    return has_role(user, BUREAU) and _in_scope(user, partnership.county_id)
+
+
+def can_view_partnership(user, partnership: Partnership) -> bool:
+    """The bureau and researchers of its county, the people of the schools involved, and the
+    people responsible see a partnership and its goals."""
+    if has_role(user, BUREAU, RESEARCHER):
+        return _in_scope(user, partnership.county_id) or _touches_county(user, partnership)
+    if has_role(user, PRINCIPAL, TEACHER):
+        return user.school_id in school_ids_of(partnership) or is_responsible(user, partnership)
+    return False
+
+
+def _touches_county(user, partnership: Partnership) -> bool:
+    """A city partnership may reach into a county: its staff see the part that concerns them."""
+    return db.session.execute(
+        select(PartnershipSchool.id)
+        .join(School, School.id == PartnershipSchool.school_id)
+        .where(PartnershipSchool.partnership_id == partnership.id, School.county_id == user.county_id)
+    ).first() is not None
+
+
+def can_log_activity(user, partnership: Partnership) -> bool:
+    """Principals of the schools involved, the people responsible and the bureau log activity."""
+    if can_manage_partnership(user, partnership):
+        return True
+    if has_role(user, PRINCIPAL) and user.school_id in school_ids_of(partnership):
+        return True
+    return has_role(user, PRINCIPAL, TEACHER, RESEARCHER) and is_responsible(user, partnership)
+
+
+def can_view_log_entry(user, entry: PairingActivity, partnership: Partnership) -> bool:
+    """An entry is for the schools it names, its author, the people responsible and the bureau."""
+    if can_manage_partnership(user, partnership) or (has_role(user, RESEARCHER) and
+                                                      can_view_partnership(user, partnership)):
+        return True
+    if not has_role(user, PRINCIPAL, TEACHER):
+        return False
+    if entry.author_id == user.id or is_responsible(user, partnership):
+        return True
+    return user.school_id in {s.school_id for s in entry.schools}
+
+
+def can_edit_log_entry(user, entry: PairingActivity, partnership: Partnership) -> bool:
+    """Its author (while still allowed to log) and the bureau change or delete an entry."""
+    if can_manage_partnership(user, partnership):
+        return True
+    return entry.author_id == user.id and can_log_activity(user, partnership)
+
+
+def can_record_exchange(user) -> bool:
+    """Teacher exchanges and 走教 placements are recorded by the bureau."""
+    return has_role(user, BUREAU)
+
+
+def can_view_exchanges(user) -> bool:
+    """Exchange lists and ratios: the bureau, researchers and principals (their own school's)."""
+    return has_role(user, BUREAU, RESEARCHER, PRINCIPAL)
+
+
+def can_assign_contact_schools(user) -> bool:
+    """The bureau links researchers to the rural schools they support."""
+    return has_role(user, BUREAU)
+
+
+def can_log_visit(user, researcher_id: int) -> bool:
+    """Researchers log their own visits; the bureau may log for them."""
+    if has_role(user, RESEARCHER):
+        return user.id == researcher_id
+    return has_role(user, BUREAU)
+
+
+def can_view_visits(user, researcher) -> bool:
+    """A researcher sees their own progress; the bureau of their county sees everyone's."""
+    if has_role(user, RESEARCHER) and user.id == researcher.id:
+        return True
+    return has_role(user, BUREAU) and _in_scope(user, researcher.county_id)
+
+
+def scope_partnerships(user, stmt):
+    """The partnerships this person may see, as a filter: county staff their county, school
+    people those of their school or that they are responsible for."""
+    if user.role in (BUREAU, RESEARCHER):
+        if user.county_id is None:
+            return stmt
+        member = aliased(PartnershipSchool)
+        in_county = exists().where(member.partnership_id == Partnership.id, member.school_id == School.id,
+                                   School.county_id == user.county_id)
+        return stmt.where(or_(Partnership.county_id == user.county_id, in_county))
+    own = exists().where(PartnershipSchool.partnership_id == Partnership.id,
+                         PartnershipSchool.school_id == user.school_id)
+    responsible = exists().where(PartnershipPerson.partnership_id == Partnership.id,
+                                 PartnershipPerson.user_id == user.id)
+    return stmt.where(or_(Partnership.lead_school_id == user.school_id, own, responsible))
