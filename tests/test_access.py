@@ -128,6 +128,26 @@ TABLE = [
     ("GET", "/users/<id:user_id>/training-hours/export.xlsx", LOGIN, 403, 200, 403, 200),
     ("POST", "/users/<id:user_id>/training-hours", LOGIN, 403, 403, 403, 400),
     ("POST", "/training-records/<id:record_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using record_id
+    # partnerships
+    ("GET", "/partnerships", LOGIN, 200, 200, 200, 200),
+    ("GET", "/partnerships/new", LOGIN, 403, 403, 403, 200),
+    ("POST", "/partnerships/new", LOGIN, 403, 403, 403, 400),
+    ("GET", "/partnerships/<id:partnership_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/partnerships/<id:partnership_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/partnerships/<id:partnership_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("POST", "/partnerships/<id:partnership_id>/goals", LOGIN, 403, 422, 403, 422),
+    ("POST", "/partnerships/<id:partnership_id>/people", LOGIN, 403, 403, 403, 302),
+    ("POST", "/partnerships/<id:partnership_id>/end", LOGIN, 403, 403, 403, 422),
+    ("GET", "/partnerships/<id:partnership_id>/log", LOGIN, 200, 200, 200, 200),
+    ("GET", "/partnerships/<id:partnership_id>/log/new", LOGIN, 403, 200, 403, 200),
+    ("POST", "/partnerships/<id:partnership_id>/log/new", LOGIN, 403, 400, 403, 400),
+    ("GET", "/log/<id:entry_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/log/<id:entry_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/log/<id:entry_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("POST", "/log/<id:entry_id>/attachments", LOGIN, 403, 403, 403, 400),
+    ("GET", "/attachments/<id:attachment_id>", LOGIN, 200, 200, 200, 200),
+    ("POST", "/attachments/<id:attachment_id>/delete", LOGIN, 403, 403, 403, 302),  # after the download row
+    ("POST", "/log/<id:entry_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using entry_id
     # supervision
     ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
@@ -144,6 +164,8 @@ TABLE = [
     ("GET", "/api/v1/terms/current", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/coverage", 401, 403, 403, 200, 200),
     ("GET", "/api/v1/communities", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/partnerships", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/partnerships/<id:partnership_id>", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/communities/<id:community_id>", 401, 200, 200, 200, 200),
     ("POST", "/api/v1/communities/<id:community_id>/members", 401, 409, 409, 409, 403),
     ("GET", "/api/v1/communities/<id:community_id>/members", 401, 200, 403, 403, 200),
@@ -227,6 +249,17 @@ def world(make, db):
     record = TrainingRecord(user_id=target.id, source="external", title="省平台培训", hours_tenths=30,
                             earned_on=date(2026, 3, 1), school_year=2025)
     db.session.add_all([output, record])
+    village = make.school("village", county=county)
+    partnership = make.partnership(lead=school, members=[village])
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal.partnerships import log as log_services
+
+    entry = make.pairing_activity(partnership, author=users["bureau"])  # names both schools
+    attachment = log_services.add_attachment(users["bureau"], entry,
+                                             FileStorage(stream=io.BytesIO(b"%PDF-1.4 x"), filename="教案.pdf"))
     db.session.commit()
     from portal.accounts.models import ApiToken
 
@@ -237,6 +270,7 @@ def world(make, db):
         "community_id": community.id, "membership_id": pending.id, "activity_id": activity.id,
         "type_id": activity_type.id, "thread_id": thread.id, "post_id": post.id,
         "project_id": project.id, "output_id": output.id, "record_id": record.id,
+        "partnership_id": partnership.id, "entry_id": entry.id, "attachment_id": attachment.id,
     }
     return users, ids
 

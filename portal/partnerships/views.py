@@ -25,6 +25,7 @@ from .blueprint import bp
 from .forms import EndForm, GoalsForm, PartnershipFilterForm, PartnershipForm, PeopleForm
 from .models import KINDS, Partnership, PartnershipGoal, PartnershipPerson, PartnershipSchool
 from .permissions import (
+    can_log_activity,
     can_manage_partnership,
     can_manage_partnerships,
     can_view_partnership,
@@ -126,6 +127,7 @@ def partnership(partnership_id: int):
         manage=manage,
         can_goals=services.can_set_goals(current_user, item),
         responsible=is_responsible(current_user, item),
+        can_log=can_log_activity(current_user, item),
         goals_form=goals_form,
         people_form=people_form,
         end_form=EndForm(end_date=today),
