@@ -66,6 +66,11 @@ BENCHMARKS = [
     ("api_communities_teacher", "@teacher.rural", "GET", "/api/v1/communities?kind=teacher"),
     ("api_coverage", "@bureau", "GET", "/api/v1/coverage"),
     ("coverage_page", "bureau", "GET", "/supervision/coverage"),
+    # partnerships: the gap list of unpaired rural schools, the yearly health view, the biggest partnership
+    ("coverage_school_gaps", "bureau", "GET", "/supervision/coverage?gaps=school"),
+    ("partnership_health", "bureau", "GET", "/supervision/partnerships"),
+    ("partnerships_list", "principal.rural", "GET", "/partnerships"),
+    ("partnership_page_biggest", "bureau", "GET", "/partnerships/{partnership_id}"),
 ]
 BASELINE = ("baseline_healthz", None, "GET", "/healthz")
 
@@ -137,6 +142,21 @@ def community_ids(env: dict) -> dict:
             "thread_last_page": max(1, -(-replies // REPLIES_PER_PAGE))}
 
 
+def partnership_ids(env: dict) -> dict:
+    """The biggest running partnership: most member schools, then most log entries."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        partnership = conn.execute(text(
+            "SELECT p.id FROM partnerships p LEFT JOIN partnership_schools m ON m.partnership_id = p.id "
+            "WHERE p.end_date IS NULL GROUP BY p.id ORDER BY count(m.id) DESC, "
+            "(SELECT count(*) FROM pairing_activities a WHERE a.partnership_id = p.id) DESC, p.id LIMIT 1"
+        )).scalar()
+    engine.dispose()
+    return {"partnership_id": partnership}
+
+
 def start_server(env: dict) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(env, EXPOSE_QUERY_COUNT="1", LOGIN_LIMIT_PER_IP="100000/minute", LOGIN_LIMIT_PER_USER="100000/minute")
@@ -202,6 +222,7 @@ def main() -> None:
     try:
         sessions: dict[str | None, requests.Session] = {None: requests.Session()}
         ids = community_ids(env)
+        ids.update(partnership_ids(env))
         ids["school_id"] = api_session(base, "principal.rural").get(base + "/api/v1/me").json()["school_id"]
         base_timings, base_queries = measure(sessions[None], "GET", base + BASELINE[3])
         base_p50 = statistics.median(base_timings)

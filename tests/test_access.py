@@ -151,6 +151,8 @@ TABLE = [
     # supervision
     ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
+    ("GET", "/supervision/partnerships", LOGIN, 403, 403, 200, 200),
+    ("GET", "/supervision/partnerships/export.xlsx", LOGIN, 403, 403, 200, 200),
     # load balancers
     ("GET", "/healthz", 200, 200, 200, 200, 200),
     # API (cookie login; bearer tokens have their own tests)

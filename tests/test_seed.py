@@ -133,3 +133,84 @@ def test_scale_data_has_communities_with_consistent_counters(db):
         select(func.count()).select_from(rural_teachers.where(User.id.in_(in_teacher_community)).subquery())
     ).scalar()
     assert 0.8 * total <= covered < total
+
+
+def test_demo_has_partnerships_of_several_kinds_and_one_unpaired_school(db):
+    from datetime import timedelta
+
+    from portal.core.timeutil import local_today, school_year_of
+    from portal.partnerships.health import HealthQuery
+    from portal.partnerships.models import (
+        PairingActivity,
+        Partnership,
+        ResearcherSchool,
+        SchoolVisit,
+        TeacherExchange,
+    )
+    from portal.partnerships.services import paired_school_ids
+
+    seed_demo()
+    users = {u.username: u for u in db.session.execute(select(User)).scalars()}
+    partnerships = db.session.execute(select(Partnership)).scalars().all()
+    assert {"rural_school", "group", "central_points", "cluster", "multi"} <= {p.kind for p in partnerships}
+    rural = db.session.execute(select(School).where(School.kind.in_(RURAL_KINDS))).scalars().all()
+    unpaired = [s.name for s in rural if s.id not in paired_school_ids()]
+    assert unpaired == ["柳河镇柳林村小学"]
+    mine = [p for p in partnerships if users["principal.rural"].school_id in {m.school_id for m in p.members}]
+    assert mine and mine[0].lead_school_id == users["principal.city"].school_id
+    entries = db.session.execute(select(PairingActivity)).scalars().all()
+    assert len(entries) >= 8 and {"send_lessons", "shadowing", "joint_research"} <= {e.kind for e in entries}
+    assert all(e.schools for e in entries)
+    exchanges = db.session.execute(select(TeacherExchange)).scalars().all()
+    travelling = next(e for e in exchanges if e.kind == "travelling")
+    assert travelling.user_id == users["teacher.city3"].id and travelling.days_per_week == 2
+    assert any(e.kind == "rotation" and e.to_school.kind == "village" for e in exchanges)
+    researcher = users["researcher"]
+    contacts = db.session.execute(select(ResearcherSchool).where(ResearcherSchool.researcher_id == researcher.id))
+    assert 2 <= len(contacts.scalars().all()) <= 3
+    visits = db.session.execute(select(SchoolVisit.school_id, func.count()).group_by(SchoolVisit.school_id)).all()
+    assert len(visits) == 3 and min(n for _s, n in visits) == 1
+    query = HealthQuery(users["bureau"], school_year_of(local_today()), local_today())
+    health = {row.partnership.kind: row for row in query.rows(db.session.execute(query.statement()))}
+    assert health["central_points"].problems == ["inactive"]
+    assert health["cluster"].problems == ["no_goals"]
+    assert health["rural_school"].problems == [] and health["rural_school"].people_exchanged == 1
+    assert all(e.happened_on <= local_today() and e.happened_on > local_today() - timedelta(days=366)
+               for e in entries)
+
+
+def test_scale_data_has_partnerships_that_pair_most_rural_schools(db):
+    from portal.partnerships.models import (
+        PairingActivity,
+        Partnership,
+        ResearcherSchool,
+        SchoolVisit,
+        TeacherExchange,
+    )
+    from portal.partnerships.services import LEAD_KINDS, MEMBER_KINDS, paired_school_ids
+
+    seed_scale(schools=120, teachers=3000, seed=5)
+    schools = {s.id: s for s in db.session.execute(select(School)).scalars()}
+    rural = [sid for sid, s in schools.items() if s.kind in RURAL_KINDS]
+    paired = paired_school_ids()
+    assert 0.75 * len(rural) <= len(paired) < len(rural)
+    partnerships = db.session.execute(select(Partnership)).scalars().all()
+    assert {"group", "cluster", "central_points", "rural_school"} <= {p.kind for p in partnerships}
+    for p in partnerships:  # every partnership follows its kind's rules
+        assert schools[p.lead_school_id].kind in LEAD_KINDS[p.kind], p.name
+        assert 1 <= len(p.members) <= 6 and p.lead_school_id not in {m.school_id for m in p.members}
+        allowed = MEMBER_KINDS.get(p.kind)
+        assert all(allowed is None or schools[m.school_id].kind in allowed for m in p.members), p.name
+        assert p.kind != "weak_school" or all(schools[m.school_id].is_weak for m in p.members)
+    entries = db.session.execute(select(func.count()).select_from(PairingActivity)).scalar()
+    assert 6 * len(partnerships) * 0.8 <= entries <= 14 * len(partnerships)
+    teachers = db.session.execute(select(func.count()).where(User.role == "teacher")).scalar()
+    exchanges = db.session.execute(select(TeacherExchange)).scalars().all()
+    assert 0.05 * teachers <= len(exchanges) <= 0.09 * teachers
+    assert len({e.user_id for e in exchanges}) == len(exchanges)
+    assert all(e.from_school_id != e.to_school_id and e.partnership_id for e in exchanges)
+    per_researcher = dict(db.session.execute(
+        select(ResearcherSchool.researcher_id, func.count()).group_by(ResearcherSchool.researcher_id)).all())
+    researchers = db.session.execute(select(func.count()).where(User.role == "researcher")).scalar()
+    assert len(per_researcher) == researchers and all(2 <= n <= 4 for n in per_researcher.values())
+    assert db.session.execute(select(func.count()).select_from(SchoolVisit)).scalar() > 0

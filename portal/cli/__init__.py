@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from . import demo_communities, scale_communities  # noqa: F401  (register the communities' seed steps)
+from . import demo_communities, demo_partnerships, scale_communities, scale_partnerships  # noqa: F401  (seed steps)
 
 seed = AppGroup("seed", help="Load demo or synthetic city-scale data.")
 

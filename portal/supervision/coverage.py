@@ -1,18 +1,22 @@
-"""Coverage (覆盖率): how many rural teachers and principals belong to a community of their kind.
+"""Coverage (覆盖率): how many rural teachers and principals belong to a community of their kind,
+and how many rural schools are paired with an urban school.
 
 A rural teacher is an active account with the role teacher at an active township school,
 village school or teaching point; they are covered by an active membership of an active
 名师+ (teacher) community. Rural principals likewise, with 名校长+ (principal) communities.
 Every count is a grouped query with an EXISTS subquery: a fixed number of statements
-whatever the size of the city.
+whatever the size of the city. Which rural schools are paired is the partnerships' own rule
+(``portal.partnerships.services.paired_school_ids``), computed once per request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 
 from ..accounts.models import User
 from ..communities.models import Community, Membership
@@ -20,9 +24,13 @@ from ..communities.permissions import can_view_coverage
 from ..core.errors import NotAllowed, NotFound
 from ..extensions import db
 from ..org.models import RURAL_KINDS, County, School
+from ..partnerships.models import Partnership, PartnershipSchool
+from ..partnerships.services import active_filter, paired_school_ids
 
 # The role a person has and the kind of community that covers them happen to share names.
 GAP_ROLES = ("teacher", "principal")
+# The gap lists of the coverage page: people of each role, and rural schools with no urban partner.
+GAP_LISTS = (*GAP_ROLES, "school")
 
 
 @dataclass
@@ -108,13 +116,31 @@ def _rural_people(stmt: Select, county_id: int | None, roles=GAP_ROLES) -> Selec
     return stmt
 
 
-def paired_rural_schools(county_ids: list[int]) -> dict[int, int]:
-    """Active rural schools in an active urban-rural pairing (结对帮扶), per county.
+def paired_today() -> set[int]:
+    """The rural schools paired today; computed once per request (the API and the page ask twice)."""
+    if not has_request_context():
+        return paired_school_ids()
+    if "paired_school_ids" not in g:
+        g.paired_school_ids = paired_school_ids()
+    return g.paired_school_ids
 
-    Pairings arrive with issue 4; until then no school is paired and every county counts 0.
-    Issue 4 replaces the body with one grouped count (rural schools with an EXISTS on pairings).
-    """
-    return {county_id: 0 for county_id in county_ids}
+
+def paired_rural_schools(county_ids: list[int]) -> dict[int, int]:
+    """Active rural schools in an active urban-rural pairing (结对帮扶), per county: directly,
+    or through the lead school of their group, cluster or central school (one rule, in
+    ``paired_school_ids``). One query for the rural schools, counted in memory."""
+    counts = {county_id: 0 for county_id in county_ids}
+    paired = paired_today()
+    if not paired or not county_ids:
+        return counts
+    for school_id, county_id in db.session.execute(
+        select(School.id, School.county_id).where(
+            School.is_active.is_(True), School.kind.in_(RURAL_KINDS), School.county_id.in_(county_ids)
+        )
+    ):
+        if school_id in paired:
+            counts[county_id] += 1
+    return counts
 
 
 def coverage_by_county(counties: list[County], county_id: int | None = None) -> list[CountyCoverage]:
@@ -166,3 +192,34 @@ def gap_statement(role: str, county_id: int | None, *, with_phone: bool = False)
         .where(~_covered())
     )
     return _rural_people(stmt, county_id, roles=(role,)).order_by(County.name, School.name, User.name, User.id)
+
+
+def _in_a_partnership(day: date):
+    """EXISTS: the school (of the outer query) leads or belongs to a partnership active on ``day``."""
+    as_member = (
+        select(PartnershipSchool.id)
+        .join(Partnership, Partnership.id == PartnershipSchool.partnership_id)
+        .where(PartnershipSchool.school_id == School.id, active_filter(day))
+        .exists()
+    )
+    as_lead = select(Partnership.id).where(Partnership.lead_school_id == School.id, active_filter(day)).exists()
+    return or_(as_member, as_lead)
+
+
+def unpaired_schools_statement(county_id: int | None, paired: set[int], day: date) -> Select:
+    """Active rural schools with no urban partner, by county and name: county name, school id,
+    name, kind, stage, weak flag, students, and whether the school is in any partnership at all
+    (a rural-only cluster whose centre is not paired, say)."""
+    stmt = (
+        select(County.name, School.id, School.name, School.kind, School.stage, School.is_weak,
+               School.student_count, _in_a_partnership(day).label("in_partnership"))
+        .select_from(School)
+        .join(County, County.id == School.county_id)
+        .where(School.is_active.is_(True), School.kind.in_(RURAL_KINDS))
+        .order_by(County.name, School.name, School.id)
+    )
+    if paired:
+        stmt = stmt.where(School.id.not_in(paired))
+    if county_id is not None:
+        stmt = stmt.where(School.county_id == county_id)
+    return stmt

@@ -1,4 +1,5 @@
-"""Pages: coverage of rural teachers and principals, its gap lists, and their Excel export."""
+"""Pages: coverage of rural teachers, principals and schools, its gap lists, and their Excel export;
+the yearly health of partnerships and its export."""
 
 from __future__ import annotations
 
@@ -14,13 +15,32 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from ..core.authz import BUREAU, RESEARCHER, require_roles
-from ..core.labels import SUBJECT_LABELS
-from ..core.pagination import Page, page_args
+from ..core.labels import (
+    PAIRING_ACTIVITY_LABELS,
+    PARTNERSHIP_KIND_LABELS,
+    SCHOOL_KIND_LABELS,
+    STAGE_LABELS,
+    SUBJECT_LABELS,
+    label,
+)
+from ..core.pagination import Page, page_args, paginate
 from ..core.templating import nav_item
-from ..core.timeutil import local_today
-from ..core.validate import query_choice, query_int
+from ..core.timeutil import local_today, school_year_of
+from ..core.validate import BadRequest, query_choice, query_int
 from ..extensions import db
-from .coverage import GAP_ROLES, coverage_by_county, gap_statement, scoped_county, sum_coverage, visible_counties
+from ..partnerships.health import QUIET_DAYS, HealthQuery
+from ..partnerships.models import ACTIVITY_KINDS, KINDS
+from .coverage import (
+    GAP_LISTS,
+    GAP_ROLES,
+    coverage_by_county,
+    gap_statement,
+    paired_today,
+    scoped_county,
+    sum_coverage,
+    unpaired_schools_statement,
+    visible_counties,
+)
 
 bp = Blueprint("supervision", __name__)
 
@@ -28,6 +48,8 @@ nav_item("supervision.coverage", _l("Coverage"), (BUREAU, RESEARCHER))
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GAP_PER_PAGE = 50
+HEALTH_PER_PAGE = 30
+PROBLEM_LABELS = {"inactive": _l("Inactive"), "no_goals": _l("No goals")}
 
 
 def subjects_text(codes) -> str:
@@ -44,15 +66,23 @@ def _scope():
 @require_roles(BUREAU, RESEARCHER)
 def coverage():
     county, counties, rows = _scope()
-    role = query_choice("gaps", GAP_ROLES) or "teacher"
+    role = query_choice("gaps", GAP_LISTS) or "teacher"
     total = sum_coverage(rows)
     # The gap list's length is already known (total - covered): no second count over the city.
     number, per_page = page_args(GAP_PER_PAGE)
-    stmt = gap_statement(role, county.id if county else None).limit(per_page).offset((number - 1) * per_page)
-    missing = (total.teachers if role == "teacher" else total.principals).missing
+    if role == "school":
+        stmt = unpaired_schools_statement(county.id if county else None, paired_today(), local_today())
+        missing = total.schools.missing
+    else:
+        stmt = gap_statement(role, county.id if county else None)
+        missing = (total.teachers if role == "teacher" else total.principals).missing
+    stmt = stmt.limit(per_page).offset((number - 1) * per_page)
     page = Page(items=list(db.session.execute(stmt)), total=missing, page=number, per_page=per_page)
-    # Rows come ordered by county, school and name: group them by school for the table.
-    groups = [(key, list(items)) for key, items in groupby(page.items, key=lambda r: (r[0], r[1], r[2]))]
+    # Rows come ordered by county, school and name: group people by school, schools by county.
+    if role == "school":
+        groups = [(key, list(items)) for key, items in groupby(page.items, key=lambda r: r[0])]
+    else:
+        groups = [(key, list(items)) for key, items in groupby(page.items, key=lambda r: (r[0], r[1], r[2]))]
     return render_template(
         "supervision/coverage.html",
         county=county,
@@ -89,6 +119,20 @@ def _sheet_title(text) -> str:
     return "".join(ch for ch in str(text) if ch not in "[]:*?/\\")[:31]
 
 
+def _unpaired_sheet(workbook, county) -> None:
+    """The rural schools with no urban partner, one query."""
+    sheet = workbook.create_sheet(_sheet_title(_("Schools not paired")))
+    for letter, width in zip("ABCDEFGH", (18, 28, 14, 16, 8, 10, 22)):
+        sheet.column_dimensions[letter].width = width
+    _header(sheet, [_("County"), _("School"), _("Kind"), _("Stage"), _("Weak"), _("Students"),
+                    _("In a partnership")])
+    yes, no = _("Yes"), _("No")
+    stmt = unpaired_schools_statement(county.id if county else None, paired_today(), local_today())
+    for county_name, _id, name, kind, stage, weak, students, in_partnership in db.session.execute(stmt):
+        sheet.append([safe_cell(county_name), safe_cell(name), label(SCHOOL_KIND_LABELS, kind),
+                      label(STAGE_LABELS, stage), yes if weak else no, students, yes if in_partnership else no])
+
+
 @bp.route("/supervision/coverage/export.xlsx")
 @require_roles(BUREAU, RESEARCHER)
 def coverage_export():
@@ -98,14 +142,12 @@ def coverage_export():
     summary = workbook.create_sheet(_sheet_title(_("Summary")))
     summary.column_dimensions["A"].width = 24
     _header(summary, [_("County"), _("Rural teachers"), _("Covered"), "%", _("Rural principals"), _("Covered"), "%",
-                      _("Rural schools"), _("Paired")])
+                      _("Rural schools"), _("Paired"), "%"])
     total = sum_coverage(rows, _("Total"))
     for row in [*rows, total]:
         summary.append([safe_cell(row.name), row.teachers.total, row.teachers.done, row.teachers.percent,
                         row.principals.total, row.principals.done, row.principals.percent,
-                        row.schools.total, row.schools.done])
-    summary.append([])
-    summary.append([_("Pairings are not recorded yet: no rural school counts as paired.")])
+                        row.schools.total, row.schools.done, row.schools.percent])
     titles = {"teacher": _("Teachers not covered"), "principal": _("Principals not covered")}
     for role in GAP_ROLES:
         sheet = workbook.create_sheet(_sheet_title(titles[role]))
@@ -118,9 +160,87 @@ def coverage_export():
         ):
             sheet.append([safe_cell(county_name), safe_cell(school_name), safe_cell(name), safe_cell(username),
                           safe_cell(phone), safe_cell(subjects_text(subjects))])
+    _unpaired_sheet(workbook, county)
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
     scope = f"-{county.code or county.id}" if county else ""
     return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True,
                      download_name=f"coverage-gaps{scope}-{local_today().isoformat()}.xlsx")
+
+
+# --- the yearly health of partnerships ---------------------------------------------------------
+
+
+def _health_query():
+    """The viewer's partnerships for the school year asked (default: the current one), filtered."""
+    county = scoped_county(current_user, query_int("county"))
+    counties = visible_counties(current_user) if current_user.county_id is None else []
+    current = school_year_of(local_today())
+    year = query_int("year") or current
+    if not 2000 <= year <= 2100:
+        raise BadRequest(_l("Unknown school year."), field="year")
+    kind = query_choice("kind", KINDS)
+    only_problems = query_choice("problems", ("1",)) == "1"
+    # County staff are already limited to their county's partnerships by scope_partnerships.
+    county_id = county.id if county and current_user.county_id is None else None
+    query = HealthQuery(current_user, year, local_today(), county_id=county_id, kind=kind, only_problems=only_problems)
+    years = sorted({*range(current - 4, current + 1), year}, reverse=True)
+    return query, county, counties, years
+
+
+def activities_text(activities: dict) -> str:
+    return "、".join(f"{label(PAIRING_ACTIVITY_LABELS, kind)} {n}" for kind, n in sorted(activities.items(),
+                                                                                          key=lambda kv: -kv[1]))
+
+
+@bp.route("/supervision/partnerships")
+@require_roles(BUREAU, RESEARCHER)
+def partnership_health():
+    query, county, counties, years = _health_query()
+    page = paginate(db.session, query.statement(), default_per_page=HEALTH_PER_PAGE, scalars=False)
+    page.items = query.rows(page.items)
+    return render_template(
+        "supervision/partnerships.html",
+        query=query,
+        county=county,
+        counties=counties,
+        years=years,
+        kinds=KINDS,
+        page=page,
+        problem_labels=PROBLEM_LABELS,
+        quiet_days=QUIET_DAYS,
+        activities_text=activities_text,
+    )
+
+
+@bp.route("/supervision/partnerships/export.xlsx")
+@require_roles(BUREAU, RESEARCHER)
+def partnership_health_export():
+    """Every partnership of the page's filters, one row each, with a column per kind of activity."""
+    query, county, _counties, _years = _health_query()
+    rows = query.rows(db.session.execute(query.statement()), ids=query.ids())
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_sheet_title(_("Partnership health")))
+    for letter, width in zip("ABCDE", (30, 22, 26, 12, 12)):
+        sheet.column_dimensions[letter].width = width
+    _header(sheet, [_("Partnership"), _("Kind"), _("Lead school"), _("Start date"), _("End date"),
+                    _("Member schools"), _("Log entries"),
+                    *[label(PAIRING_ACTIVITY_LABELS, kind) for kind in ACTIVITY_KINDS],
+                    _("Latest entry"), _("People exchanged"), _("Researcher visits"), _("Goals written"),
+                    _("Status")])
+    yes, no = _("Yes"), _("No")
+    for row in rows:
+        p = row.partnership
+        sheet.append([
+            safe_cell(p.name), label(PARTNERSHIP_KIND_LABELS, p.kind), safe_cell(row.lead_name), p.start_date,
+            p.end_date, row.members, row.entries, *[row.activities.get(kind, 0) for kind in ACTIVITY_KINDS],
+            row.last_entry, row.people_exchanged, row.visits, yes if row.has_goals else no,
+            "、".join(str(PROBLEM_LABELS[problem]) for problem in row.problems) or _("OK"),
+        ])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    scope = f"-{county.code or county.id}" if county else ""
+    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"partnership-health-{query.school_year}{scope}-{local_today().isoformat()}.xlsx")
