@@ -148,6 +148,24 @@ TABLE = [
     ("GET", "/attachments/<id:attachment_id>", LOGIN, 200, 200, 200, 200),
     ("POST", "/attachments/<id:attachment_id>/delete", LOGIN, 403, 403, 403, 302),  # after the download row
     ("POST", "/log/<id:entry_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using entry_id
+    ("GET", "/exchanges", LOGIN, 403, 200, 200, 200),
+    ("GET", "/exchanges/new", LOGIN, 403, 403, 403, 200),
+    ("POST", "/exchanges/new", LOGIN, 403, 403, 403, 400),
+    ("GET", "/exchanges/<id:exchange_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/exchanges/<id:exchange_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("GET", "/exchanges/rules", LOGIN, 403, 403, 200, 200),
+    ("GET", "/exchanges/export.xlsx", LOGIN, 403, 200, 200, 200),
+    ("GET", "/visits", LOGIN, 403, 403, 200, 302),
+    ("POST", "/visits", LOGIN, 403, 403, 400, 400),
+    ("GET", "/visits/<id:visit_id>/edit", LOGIN, 403, 403, 200, 200),
+    ("POST", "/visits/<id:visit_id>/edit", LOGIN, 403, 403, 400, 400),
+    ("GET", "/researchers", LOGIN, 403, 403, 403, 200),
+    ("GET", "/researchers/export.xlsx", LOGIN, 403, 403, 403, 200),
+    ("GET", "/researchers/<id:researcher_id>", LOGIN, 403, 403, 403, 200),
+    ("POST", "/researchers/<id:researcher_id>/schools", LOGIN, 403, 403, 403, 422),
+    ("POST", "/researchers/<id:researcher_id>/schools/<id:school_id>/remove", LOGIN, 403, 403, 403, 404),  # S0: not theirs
+    ("POST", "/visits/<id:visit_id>/delete", LOGIN, 403, 403, 302, 302),  # after the rows using visit_id
+    ("POST", "/exchanges/<id:exchange_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using exchange_id
     # supervision
     ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
@@ -259,6 +277,9 @@ def world(make, db):
 
     from portal.partnerships import log as log_services
 
+    exchange = make.exchange(users["teacher"], village)
+    make.contact_school(users["researcher"], village)
+    visit = make.visit(users["researcher"], village)
     entry = make.pairing_activity(partnership, author=users["bureau"])  # names both schools
     attachment = log_services.add_attachment(users["bureau"], entry,
                                              FileStorage(stream=io.BytesIO(b"%PDF-1.4 x"), filename="教案.pdf"))
@@ -273,6 +294,8 @@ def world(make, db):
         "type_id": activity_type.id, "thread_id": thread.id, "post_id": post.id,
         "project_id": project.id, "output_id": output.id, "record_id": record.id,
         "partnership_id": partnership.id, "entry_id": entry.id, "attachment_id": attachment.id,
+        "exchange_id": exchange.id, "visit_id": visit.id, "researcher_id": users["researcher"].id,
+        "village_id": village.id,
     }
     return users, ids
 

@@ -130,3 +130,17 @@ def scope_partnerships(user, stmt):
     responsible = exists().where(PartnershipPerson.partnership_id == Partnership.id,
                                  PartnershipPerson.user_id == user.id)
     return stmt.where(or_(Partnership.lead_school_id == user.school_id, own, responsible))
+
+
+def can_change_exchange(user, exchange) -> bool:
+    """The bureau changes a placement from or to a school of its county (city staff: any)."""
+    if not has_role(user, BUREAU):
+        return False
+    if user.county_id is None:
+        return True
+    return user.county_id in (exchange.from_school.county_id, exchange.to_school.county_id)
+
+
+def can_change_visit(user, visit) -> bool:
+    """A researcher changes their own visits; the bureau of the researcher's county changes anyone's."""
+    return can_log_visit(user, visit.researcher_id) and can_view_visits(user, visit.researcher)

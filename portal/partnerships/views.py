@@ -12,11 +12,10 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..accounts.models import User
-from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
+from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
-from ..core.templating import nav_item
 from ..core.timeutil import local_today, school_year_of
 from ..extensions import db
 from ..org.models import County, School
@@ -35,7 +34,6 @@ from .permissions import (
 
 __all__ = ["bp"]
 
-nav_item("partnerships.index", _l("Partnerships"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER), after="communities.index")
 
 
 def _form_error(form, exc: DomainError, default_field: str) -> None:
