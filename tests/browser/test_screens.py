@@ -62,6 +62,21 @@ PAGES = [
     ("bureau", "activity-types", "/admin/activity-types"),
     ("bureau", "coverage", "/supervision/coverage"),
     ("researcher", "coverage", "/supervision/coverage"),
+    # partnerships: "{partnership}" is the first one on the principal's or bureau's list
+    ("principal.rural", "partnerships", "/partnerships"),
+    ("principal.rural", "partnership", "{partnership}"),
+    ("principal.rural", "partnership-log", "{partnership}/log"),
+    ("principal.rural", "log-new", "{partnership}/log/new"),
+    ("principal.rural", "exchanges", "/exchanges"),
+    ("bureau", "partnerships", "/partnerships"),
+    ("bureau", "partnership", "{partnership}"),
+    ("bureau", "partnership-new", "/partnerships/new"),
+    ("bureau", "exchanges", "/exchanges"),
+    ("bureau", "exchange-rules", "/exchanges/rules"),
+    ("bureau", "researchers", "/researchers"),
+    ("bureau", "health", "/supervision/partnerships"),
+    ("bureau", "coverage-schools", "/supervision/coverage?gaps=school"),
+    ("researcher", "visits", "/visits"),
 ]
 COMMUNITY = "示范县小学英语名师+共同体"
 
@@ -150,6 +165,11 @@ def test_main_pages(page_factory, watch_of, log_in, who, size):
                 href = page.locator("main table").get_by_role("link", name=VILLAGE_SCHOOL).get_attribute("href")
                 school_id = href.rstrip("/").rsplit("/", 1)[1]
             path = path.format(school=school_id)
+        if path.startswith("{partnership}"):
+            if "partnership" not in found:
+                page.goto("/partnerships")
+                found["partnership"] = page.locator("main a[href^='/partnerships/']").first.get_attribute("href")
+            path = path.replace("{partnership}", found["partnership"])
         if "{community}" in path or path in ("{activity}", "{thread}", "{project}"):
             found = found_ids(page, found)
             path = path.format(**found)
