@@ -23,7 +23,11 @@ def new_nonce() -> str:
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES!r}", name="role"),
+        # Coverage and exchange ratios count active people of a role, school by school.
+        Index("ix_users_role_active_school", "role", "active", "school_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
