@@ -12,13 +12,14 @@ from portal.org.models import Classroom, County, School, Term
 
 from .factories_communities import CommunityFactories
 from .factories_partnerships import PartnershipFactories
+from .factories_resources import ResourceFactories
 
 PASSWORD = "Test-pass-2026!"
 # One real scrypt hash for every test user: hashing per user would dominate the run time.
 _HASH = generate_password_hash(PASSWORD)
 
 
-class Factories(CommunityFactories, PartnershipFactories):
+class Factories(CommunityFactories, PartnershipFactories, ResourceFactories):
     def __init__(self, db):
         self.db = db
         self._seq = itertools.count(1)

@@ -136,3 +136,28 @@ VISIT_KIND_LABELS = {
     "training": _l("Training"),
     "other": _l("Other"),
 }
+
+RESOURCE_KIND_LABELS = {
+    "lesson_plan": _l("Lesson plan"),
+    "courseware": _l("Courseware"),
+    "micro_lesson": _l("Micro-lesson"),
+    "exercise": _l("Exercises"),
+    "lesson_case": _l("Recorded lesson case"),
+    "learning_guide": _l("Learning guide"),
+    "other": _l("Other"),
+}
+VISIBILITY_LABELS = {
+    "public": _l("Everyone in the portal"),
+    "community": _l("Chosen communities"),
+    "pairing": _l("Schools of a chosen partnership"),
+    "private": _l("Only me"),
+}
+EDITION_LABELS = {
+    "pep": _l("People's Education Press (人教版)"),
+    "bnu": _l("Beijing Normal University Press (北师大版)"),
+    "jiangsu": _l("Jiangsu Education (苏教版)"),
+    "beijing": _l("Beijing Press (北京版)"),
+    "shanghai": _l("Shanghai Education (沪教版)"),
+    "hunan": _l("Hunan Education (湘教版)"),
+    "other": _l("Other edition"),
+}

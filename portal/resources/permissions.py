@@ -1,0 +1,110 @@
+"""Who may see, download or change a resource. Lists, search, pages, downloads and the API all
+filter through ``visible_resources`` and ask ``can_view_resource``: the same rows everywhere."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, false, or_, select
+
+from ..communities.models import Community, Membership
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
+from ..core.timeutil import local_today
+from ..extensions import db
+from ..partnerships.models import Partnership, PartnershipSchool
+from ..partnerships.services import active_filter
+from .models import Resource, ResourceAudience
+
+SIGNED_IN = (BUREAU, RESEARCHER, PRINCIPAL, TEACHER)
+
+
+def visible_resources(user):
+    """A WHERE clause: the resources this person may see.
+
+    public: every signed-in person; community: active members of a chosen active community;
+    pairing: people of the schools of a chosen current partnership (lead or member);
+    private: the owner only. The owner always sees their own; the bureau sees every
+    resource that is not private (it supervises what is shared). Deleted ones: nobody."""
+    if not has_role(user, *SIGNED_IN):
+        return false()
+    clauses = [Resource.visibility == "public", Resource.owner_id == user.id]
+    if user.role == BUREAU:
+        clauses.append(Resource.visibility != "private")
+    else:
+        member = (
+            select(ResourceAudience.id)
+            .join(Membership, Membership.community_id == ResourceAudience.community_id)
+            .join(Community, Community.id == ResourceAudience.community_id)
+            .where(
+                ResourceAudience.resource_id == Resource.id,
+                Membership.user_id == user.id,
+                Membership.status == "active",
+                Community.is_active.is_(True),
+            )
+        )
+        clauses.append(and_(Resource.visibility == "community", exists(member)))
+        if user.school_id is not None:
+            school = user.school_id
+            in_partnership = (
+                select(ResourceAudience.id)
+                .join(Partnership, Partnership.id == ResourceAudience.partnership_id)
+                .where(
+                    ResourceAudience.resource_id == Resource.id,
+                    active_filter(local_today()),
+                    or_(
+                        Partnership.lead_school_id == school,
+                        exists().where(PartnershipSchool.partnership_id == Partnership.id,
+                                       PartnershipSchool.school_id == school),
+                    ),
+                )
+            )
+            clauses.append(and_(Resource.visibility == "pairing", exists(in_partnership)))
+    return and_(Resource.deleted_at.is_(None), or_(*clauses))
+
+
+def can_view_resource(user, resource: Resource) -> bool:
+    """The same rule as ``visible_resources``, for one resource (one query)."""
+    if resource.deleted_at is not None or not has_role(user, *SIGNED_IN):
+        return False
+    if resource.visibility == "public" or resource.owner_id == user.id:
+        return True
+    return db.session.execute(
+        select(Resource.id).where(Resource.id == resource.id, visible_resources(user))
+    ).first() is not None
+
+
+def can_share(user) -> bool:
+    """Teachers, principals, researchers and the bureau share resources."""
+    return has_role(user, *SIGNED_IN)
+
+
+def can_edit_resource(user, resource: Resource) -> bool:
+    """The owner changes a resource and uploads new versions; the bureau may take one down."""
+    if resource.deleted_at is not None:
+        return False
+    return (has_role(user, *SIGNED_IN) and resource.owner_id == user.id)
+
+
+def can_delete_resource(user, resource: Resource) -> bool:
+    """The owner, and the bureau (of the owner's county) for what breaks the rules."""
+    if can_edit_resource(user, resource):
+        return True
+    return has_role(user, BUREAU) and resource.deleted_at is None and (
+        user.county_id is None or resource.county_id == user.county_id)
+
+
+def can_rate(user, resource: Resource) -> bool:
+    """Anyone who can see a resource rates it, except its owner."""
+    return resource.owner_id != user.id and can_view_resource(user, resource)
+
+
+def can_mark_used(user, resource: Resource) -> bool:
+    """Teachers and principals who can see a resource mark it used in their class."""
+    return has_role(user, TEACHER, PRINCIPAL) and can_view_resource(user, resource)
+
+
+def can_view_school_flows(user, school) -> bool:
+    """A school's shared/used figures: its principal, researchers and the bureau of its county."""
+    if has_role(user, PRINCIPAL):
+        return user.school_id == school.id
+    if has_role(user, BUREAU, RESEARCHER):
+        return user.county_id is None or user.county_id == school.county_id
+    return False
