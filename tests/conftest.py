@@ -214,3 +214,13 @@ def count_queries(app):
             event.remove(_db.engine, "before_cursor_execute", before)
 
     return _count
+
+
+@pytest.fixture
+def english(app):
+    """Messages made outside a request (services called directly) in English, whatever the default
+    locale: tests that read a message's words use this; pages pick their locale per request."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield

@@ -13,6 +13,9 @@ from werkzeug.datastructures import FileStorage
 from portal.core.errors import NotFound, UploadRefused, UploadTooLarge
 from portal.core.uploads import KINDS, clean_filename, open_upload, save_upload, send_upload
 
+# Service messages are read in English here (the default locale is Chinese).
+pytestmark = pytest.mark.usefixtures("english")
+
 ALL = set(KINDS)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

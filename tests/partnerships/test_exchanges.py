@@ -16,6 +16,9 @@ from portal.core.timeutil import local_today
 from portal.partnerships import exchanges as services
 from portal.partnerships.models import TeacherExchange
 
+# Service messages are read in English here (the default locale is Chinese).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def world(make, db):

@@ -12,6 +12,9 @@ from portal.core.timeutil import local_today
 from portal.partnerships import services
 from portal.partnerships.models import Partnership
 
+# Service messages are read in English here (the default locale is Chinese).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def county(make):

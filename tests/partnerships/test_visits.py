@@ -15,6 +15,9 @@ from portal.core.timeutil import local_today
 from portal.partnerships import visits as services
 from portal.partnerships.models import ResearcherSchool, SchoolVisit
 
+# Service messages are read in English here (the default locale is Chinese).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def world(make, db):
