@@ -102,6 +102,8 @@ def configure_blueprints(app: Flask) -> None:
     from .org.views import bp as org_bp
     from .partnerships import api as _partnerships_api  # noqa: F401
     from .partnerships.views import bp as partnerships_bp
+    from .resources import api as _resources_api  # noqa: F401
+    from .resources.views import bp as resources_bp
     from .supervision import api as _supervision_api  # noqa: F401
     from .supervision.views import bp as supervision_bp
 
@@ -109,6 +111,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(org_bp)
     app.register_blueprint(communities_bp)
     app.register_blueprint(partnerships_bp)
+    app.register_blueprint(resources_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

@@ -1,0 +1,1 @@
+"""API: resources (CONTRACT.md)."""
