@@ -24,6 +24,7 @@ from ..core.timeutil import local_today
 from ..core.validate import query_choice, query_int
 from ..extensions import db
 from ..org.models import County, School
+from . import exchange_figures as figures
 from . import exchanges as services
 from .blueprint import bp
 from .exchange_forms import ExchangeForm
@@ -68,15 +69,15 @@ def exchange_list():
     today = local_today()
     ratios, total = [], None
     if _sees_ratios():
-        ratios = services.exchange_ratios(county.id if county else None, today)
-        total = services.total_ratio(ratios, _("Total")) if len(ratios) > 1 else None
+        ratios = figures.exchange_ratios(county.id if county else None, today)
+        total = figures.total_ratio(ratios, _("Total")) if len(ratios) > 1 else None
     stmt = services.placements_statement(current_user, county_id=county.id if county else None, kind=kind,
                                          current=show == "current", day=today)
     page = paginate(db.session, stmt, default_per_page=PER_PAGE)
     return render_template(
         "partnerships/exchanges.html", page=page, ratios=ratios, total=total, county=county, counties=counties,
         kind=kind, show=show, today=today, can_record=can_record_exchange(current_user),
-        ratio_target=services.targets()[0], backbone_target=services.targets()[1],
+        ratio_target=figures.targets()[0], backbone_target=figures.targets()[1],
         can_change=lambda ex: can_change_exchange(current_user, ex),
     )
 
@@ -204,13 +205,13 @@ def delete_exchange(exchange_id: int):
 @require_roles(BUREAU, RESEARCHER)
 def exchange_rules():
     county, counties = _county_filter()
-    rule = query_choice("rule", services.RULES) or "shadowing"
+    rule = query_choice("rule", figures.RULES) or "shadowing"
     status = query_choice("status", RULE_STATUSES)
     county_id = county.id if county else None
     if rule == "shadowing":
-        stmt = services.shadowing_statement(county_id, status)
+        stmt = figures.shadowing_statement(county_id, status)
     else:
-        stmt = services.title_statement(county_id, status)
+        stmt = figures.title_statement(county_id, status)
     page = paginate(db.session, stmt, default_per_page=50, scalars=False)
     return render_template(
         "partnerships/exchange_rules.html", page=page, rule=rule, status=status, county=county, counties=counties,
@@ -261,13 +262,13 @@ def exchange_export():
                       ex.end_date.isoformat() if ex.end_date else "", ex.days_per_week or "",
                       cell_text(ex.partnership.name if ex.partnership else ""), cell_text(ex.notes)])
     if _sees_ratios():
-        ratios = services.exchange_ratios(county.id if county else None, today)
+        ratios = figures.exchange_ratios(county.id if county else None, today)
         sheet = workbook.create_sheet(cell_text(_("Exchange ratio"))[:31])
         sheet.column_dimensions["A"].width = 20
-        ratio_target, backbone_target = services.targets()
+        ratio_target, backbone_target = figures.targets()
         _header(sheet, [_("County"), _("Teachers"), _("In exchange"), "%", _("Target %"), _("Backbone teachers"),
                         "%", _("Target %"), _("As of")])
-        for row in [*ratios, services.total_ratio(ratios, _("Total"))]:
+        for row in [*ratios, figures.total_ratio(ratios, _("Total"))]:
             sheet.append([cell_text(row.name), row.teachers, row.exchanged, row.percent, ratio_target, row.backbone,
                           row.backbone_percent, backbone_target, today.isoformat()])
     buffer = io.BytesIO()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Notification
 from portal.core.errors import Conflict, Invalid, NotAllowed
 from portal.core.timeutil import local_today
+from portal.partnerships import exchange_figures as figures
 from portal.partnerships import exchanges as services
 from portal.partnerships.models import TeacherExchange
 
@@ -160,7 +161,7 @@ def test_ratio_per_county_counts_current_non_shadowing_placements(db, make, worl
     make.exchange(teachers[2], away, kind="shadowing", start=today - timedelta(days=5), end=None)  # training
     make.exchange(teachers[3], away, start=today - timedelta(days=400), end=today - timedelta(days=1))  # ended
     make.exchange(teachers[4], away, start=today + timedelta(days=1), end=None)  # not begun
-    [row] = services.exchange_ratios(county.id)
+    [row] = figures.exchange_ratios(county.id)
     assert (row.teachers, row.exchanged, row.backbone) == (20, 2, 1)
     assert row.percent == 10.0 and row.backbone_percent == 50.0
     assert row.meets_ratio and row.meets_backbone
@@ -172,22 +173,22 @@ def test_targets_are_settings(app, make, world):
     away = make.school("village", county=county)
     teachers = [make.user("teacher", school=home) for i in range(10)]
     make.exchange(teachers[0], away, start=world["today"], end=None)
-    [row] = services.exchange_ratios(county.id)
+    [row] = figures.exchange_ratios(county.id)
     assert row.meets_ratio and not row.meets_backbone
     app.config["EXCHANGE_RATIO_TARGET"] = 15
     app.config["EXCHANGE_BACKBONE_TARGET"] = 0
-    [row] = services.exchange_ratios(county.id)
+    [row] = figures.exchange_ratios(county.id)
     assert not row.meets_ratio and row.meets_backbone
 
 
 def test_an_ended_exchange_no_longer_counts(db, make, world):
     ex = record(world)
     db.session.commit()
-    [row] = services.exchange_ratios(world["county"].id)
+    [row] = figures.exchange_ratios(world["county"].id)
     assert row.exchanged == 1
     services.end_exchange(world["bureau"], ex, world["today"] - timedelta(days=1))
     db.session.commit()
-    [row] = services.exchange_ratios(world["county"].id)
+    [row] = figures.exchange_ratios(world["county"].id)
     assert row.exchanged == 0
 
 
@@ -202,9 +203,9 @@ def test_shadowing_rule_lists_village_teachers_with_their_days(db, make, world):
     make.exchange(done, world["s0"], kind="shadowing", start=today - timedelta(days=500), end=today - timedelta(days=300))
     make.exchange(done, world["s0"], kind="shadowing", start=today - timedelta(days=200), end=today - timedelta(days=36))
     make.exchange(partly, world["s0"], kind="shadowing", start=today - timedelta(days=9), end=today + timedelta(days=300))
-    rows = {u.username: days for u, _s, _c, days in db.session.execute(services.shadowing_statement(None))}
+    rows = {u.username: days for u, _s, _c, days in db.session.execute(figures.shadowing_statement(None))}
     assert rows == {"done": 201 + 165, "partly": 10, "none": 0}
-    meets = [u.username for u, *_ in db.session.execute(services.shadowing_statement(None, "meets"))]
+    meets = [u.username for u, *_ in db.session.execute(figures.shadowing_statement(None, "meets"))]
     assert meets == ["done"]
 
 
@@ -216,10 +217,10 @@ def test_title_rule_counts_rural_or_weak_service(db, make, world):
     make.user("teacher", school=world["s0"], username="senior", title="senior")  # not a candidate
     make.exchange(rural, world["s1"], kind="support", start=today - timedelta(days=400), end=today - timedelta(days=20))
     make.exchange(weakling, weak, kind="rotation", start=today - timedelta(days=800), end=today - timedelta(days=1))
-    rows = {u.username: (r, wk) for u, _s, _c, r, wk in db.session.execute(services.title_statement(None))}
+    rows = {u.username: (r, wk) for u, _s, _c, r, wk in db.session.execute(figures.title_statement(None))}
     assert rows["rural"] == (381, 0) and rows["weakling"] == (0, 800)
     assert "senior" not in rows
-    meets = {u.username for u, *_ in db.session.execute(services.title_statement(None, "meets"))}
+    meets = {u.username for u, *_ in db.session.execute(figures.title_statement(None, "meets"))}
     assert meets == {"rural"}
 
 
