@@ -101,6 +101,7 @@ def configure_blueprints(app: Flask) -> None:
     from .org import api as _org_api  # noqa: F401
     from .org.views import bp as org_bp
     from .partnerships import api as _partnerships_api  # noqa: F401
+    from .partnerships import home as _partnerships_home  # noqa: F401
     from .partnerships.views import bp as partnerships_bp
     from .resources import api as _resources_api  # noqa: F401
     from .resources.views import bp as resources_bp

@@ -1,0 +1,56 @@
+"""Home panels: a researcher's contact schools behind on visits; a principal's partnerships."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from ..core.authz import PRINCIPAL, RESEARCHER
+from ..core.home import home_panel
+from ..core.timeutil import local_today
+from ..extensions import db
+from ..org.services import current_term
+from .models import Partnership
+from .permissions import scope_partnerships
+from .services import active_filter
+from .visits import progress
+
+
+@home_panel(25)
+def visits_panel(user):
+    """Researchers: how this term's visits stand at each contact school."""
+    if user.role != RESEARCHER:
+        return None
+    term = current_term()
+    mine = progress([user.id], term)[user.id]
+    items = [
+        {"text": school.name, "url": url_for("partnerships.visits"),
+         "hint": _("%(n)d of %(target)d visits this term", n=school.visits, target=school.target)}
+        for school in sorted(mine.schools, key=lambda s: (not s.behind, s.name))
+    ]
+    if mine.too_few_schools:
+        items.insert(0, {"text": _("You support %(n)d rural schools; at least %(min)d are asked for.",
+                                   n=mine.school_count, min=mine.min_schools), "url": url_for("partnerships.visits")})
+    return {"title": _("My contact schools"), "items": items[:8],
+            "empty": _("The bureau has not linked you to any rural school yet.")}
+
+
+@home_panel(35)
+def partnerships_panel(user):
+    """Principals: the current partnerships of their school, to log what happens."""
+    if user.role != PRINCIPAL or user.school_id is None:
+        return None
+    today = local_today()
+    rows = db.session.execute(
+        scope_partnerships(user, select(Partnership.id, Partnership.name))
+        .where(active_filter(today) | or_(Partnership.start_date > today))
+        .order_by(Partnership.start_date.desc())
+        .limit(6)
+    ).all()
+    if not rows:
+        return {"title": _("Partnerships"), "items": [],
+                "empty": _("Your school is in no partnership yet. Every rural school needs an urban partner.")}
+    return {"title": _("Partnerships"),
+            "items": [{"text": name, "url": url_for("partnerships.partnership", partnership_id=pid),
+                       "hint": _("Log an activity")} for pid, name in rows]}
