@@ -166,6 +166,19 @@ TABLE = [
     ("POST", "/researchers/<id:researcher_id>/schools/<id:school_id>/remove", LOGIN, 403, 403, 403, 404),  # S0: not theirs
     ("POST", "/visits/<id:visit_id>/delete", LOGIN, 403, 403, 302, 302),  # after the rows using visit_id
     ("POST", "/exchanges/<id:exchange_id>/delete", LOGIN, 403, 403, 403, 302),  # after the rows using exchange_id
+    # resources
+    ("GET", "/resources", LOGIN, 200, 200, 200, 200),
+    ("GET", "/resources/new", LOGIN, 200, 200, 200, 200),
+    ("POST", "/resources/new", LOGIN, 400, 400, 400, 400),
+    ("GET", "/resources/<id:resource_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/resources/<id:resource_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("POST", "/resources/<id:resource_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("GET", "/resources/<id:resource_id>/versions/new", LOGIN, 403, 403, 403, 403),
+    ("POST", "/resources/<id:resource_id>/versions/new", LOGIN, 403, 403, 403, 403),
+    ("GET", "/resources/<id:resource_id>/download", LOGIN, 200, 200, 200, 200),
+    ("GET", "/resources/<id:resource_id>/preview", LOGIN, 200, 200, 200, 200),
+    ("GET", "/versions/<id:version_id>/download", LOGIN, 200, 200, 200, 200),
+    ("GET", "/versions/<id:version_id>/preview", LOGIN, 200, 200, 200, 200),
     # supervision
     ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
@@ -185,12 +198,17 @@ TABLE = [
     ("GET", "/api/v1/coverage", 401, 403, 403, 200, 200),
     ("GET", "/api/v1/communities", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/partnerships", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/resources", 401, 200, 200, 200, 200),
+    ("POST", "/api/v1/resources", 401, 422, 422, 422, 422),
+    ("GET", "/api/v1/resources/<id:resource_id>", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/resources/<id:resource_id>/download", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/partnerships/<id:partnership_id>", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/communities/<id:community_id>", 401, 200, 200, 200, 200),
     ("POST", "/api/v1/communities/<id:community_id>/members", 401, 409, 409, 409, 403),
     ("GET", "/api/v1/communities/<id:community_id>/members", 401, 200, 403, 403, 200),
     ("GET", "/api/v1/communities/<id:community_id>/activities", 401, 200, 200, 200, 200),
-    # near the end: they end memberships
+    # near the end: they end memberships, take down resources
+    ("POST", "/resources/<id:resource_id>/delete", LOGIN, 403, 403, 403, 302),
     ("POST", "/communities/<id:community_id>/leave", LOGIN, 302, 302, 302, 409),
     # last: it ends the login
     ("POST", "/logout", LOGIN, 302, 302, 302, 302),
@@ -280,6 +298,8 @@ def world(make, db):
     exchange = make.exchange(users["teacher"], village)
     make.contact_school(users["researcher"], village)
     visit = make.visit(users["researcher"], village)
+    resource = make.resource(make.user("teacher", school=school))
+    version = make.resource_version(resource)
     entry = make.pairing_activity(partnership, author=users["bureau"])  # names both schools
     attachment = log_services.add_attachment(users["bureau"], entry,
                                              FileStorage(stream=io.BytesIO(b"%PDF-1.4 x"), filename="教案.pdf"))
@@ -295,7 +315,7 @@ def world(make, db):
         "project_id": project.id, "output_id": output.id, "record_id": record.id,
         "partnership_id": partnership.id, "entry_id": entry.id, "attachment_id": attachment.id,
         "exchange_id": exchange.id, "visit_id": visit.id, "researcher_id": users["researcher"].id,
-        "village_id": village.id,
+        "village_id": village.id, "resource_id": resource.id, "version_id": version.id,
     }
     return users, ids
 

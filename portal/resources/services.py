@@ -1,0 +1,481 @@
+"""Sharing resources: upload or link, metadata, who sees it, new versions, taking down, and the
+view and download counters. Services flush and never commit.
+
+Files go through ``core.uploads`` (checked by content, stored by hash outside the web root);
+the original file name is kept on the version for display and for the download's filename*.
+Visibility is decided by ``permissions.visible_resources``; this module only checks that the
+communities and partnerships a resource is shared with are ones the owner may choose.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, MutableMapping
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import User
+from ..accounts.notifications import notify, register_message
+from ..communities.models import Community, Membership
+from ..core.authz import BUREAU, has_role
+from ..core.errors import Invalid, NotAllowed
+from ..core.labels import SUBJECT_LABELS
+from ..core.models import utcnow
+from ..core.sanitize import clean_text
+from ..core.timeutil import local_today
+from ..core.uploads import CONTENT_TYPES, save_upload
+from ..core.web import path_for
+from ..extensions import db
+from ..partnerships.models import Partnership, PartnershipSchool
+from ..partnerships.permissions import scope_partnerships
+from ..partnerships.services import active_filter
+from .models import EDITIONS, KINDS, VISIBILITIES, Resource, ResourceAudience, ResourceDownload, ResourceVersion
+from .permissions import can_delete_resource, can_edit_resource, can_share, visible_resources
+from .search import apply_search, normalise_query, search_text_of
+
+log = logging.getLogger("portal.audit")
+
+register_message("resource.taken_down", _l("%(by)s took down your resource %(title)s."))
+
+FILE_KINDS = frozenset({"pdf", "image", "office", "text", "video", "audio"})
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+# School stages a resource is made for, with the grades each one spans.
+STAGE_GRADES = {"primary": range(1, 7), "junior": range(7, 10), "senior": range(10, 13)}
+STAGES = tuple(STAGE_GRADES)
+SORTS = ("relevance", "date")
+MAX_TITLE = 120
+MAX_DESCRIPTION = 5000
+MAX_UNIT = 80
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 20
+MAX_LINK = 500
+MAX_NOTE = 200
+MAX_AUDIENCES = 50
+VIEW_WINDOW = 3600  # seconds: one person's views of one resource count once an hour
+MAX_SEEN = 60  # resources remembered per person for that (kept in the signed session cookie)
+# Shown in the browser, not downloaded: extension → how the page embeds it.
+PREVIEW_KINDS = {"png": "image", "jpg": "image", "jpeg": "image", "gif": "image", "webp": "image",
+                 "pdf": "pdf", "mp3": "audio", "m4a": "audio", "mp4": "video"}
+_TAG_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def resource_link(resource: Resource) -> str:
+    return path_for("resources.resource", resource_id=resource.id)
+
+
+def max_upload_bytes() -> int:
+    """The largest file a resource takes: the request limit (MAX_UPLOAD_MB, 200 MB by default)."""
+    return current_app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BYTES
+
+
+def preview_kind(version: ResourceVersion | None) -> str | None:
+    """"image", "pdf", "audio" or "video" when the browser can show the version inline; else None."""
+    if version is None:
+        return None
+    return PREVIEW_KINDS.get(version.stored_name.rsplit(".", 1)[-1].lower())
+
+
+def preview_content_type(version: ResourceVersion) -> str:
+    """The inline content type, from the stored extension (never from the uploading browser)."""
+    return CONTENT_TYPES[version.stored_name.rsplit(".", 1)[-1].lower()]
+
+
+# --- checking what people type -------------------------------------------------------------------
+
+
+def parse_tags(raw: str | Iterable[str] | None) -> str:
+    """Tags split on spaces, commas and 、, duplicates dropped; at most 10 of 20 characters each."""
+    if raw is None:
+        return ""
+    text = raw if isinstance(raw, str) else " ".join(raw)
+    tags = list(dict.fromkeys(t for t in _TAG_SEPARATORS.split(clean_text(text)) if t))
+    if len(tags) > MAX_TAGS:
+        raise Invalid(_l("At most %(n)d tags.", n=MAX_TAGS), field="tags")
+    too_long = [t for t in tags if len(t) > MAX_TAG_LENGTH]
+    if too_long:
+        raise Invalid(_l("A tag has at most %(n)d characters: %(tag)s", n=MAX_TAG_LENGTH, tag=too_long[0][:30]),
+                      field="tags")
+    return " ".join(tags)
+
+
+def parse_grade(raw) -> int | None:
+    """A grade from a form or the API: empty is none; otherwise a whole number (checked later)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) <= 3:
+        return int(raw.strip())
+    raise Invalid(_l("The grade must be a whole number from 1 to 12."), field="grade")
+
+
+def parse_ids(values: Iterable | None, field: str) -> list[int]:
+    """Ids given as repeated fields and/or comma-separated text; junk is refused."""
+    ids: list[int] = []
+    for value in values or ():
+        parts = [value] if isinstance(value, int) and not isinstance(value, bool) else str(value).split(",")
+        for part in parts:
+            part = str(part).strip()
+            if not part:
+                continue
+            if not (part.isascii() and part.isdigit()) or len(part) > 10:
+                raise Invalid(_l("%(field)s must be ids separated by commas.", field=field), field=field)
+            ids.append(int(part))
+    return list(dict.fromkeys(ids))
+
+
+def check_link(raw: str | None) -> str:
+    """An external link: http or https with a host, no spaces, at most 500 characters."""
+    link = clean_text(raw)
+    if len(link) > MAX_LINK:
+        raise Invalid(_l("The link is too long (at most %(n)d characters).", n=MAX_LINK), field="link_url")
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or re.search(r"\s", link):
+        raise Invalid(_l("The link must be a web address starting with http:// or https://."), field="link_url")
+    return link
+
+
+def _check_metadata(*, title, description, kind, subject, stage, grade, edition, unit, tags) -> dict:
+    title = clean_text(title)
+    if not title:
+        raise Invalid(_l("Please give the resource a title."), field="title")
+    if len(title) > MAX_TITLE:
+        raise Invalid(_l("The title is too long (at most %(n)d characters).", n=MAX_TITLE), field="title")
+    description = clean_text(description).replace("\r\n", "\n")
+    if len(description) > MAX_DESCRIPTION:
+        raise Invalid(_l("The description is too long (at most %(n)d characters).", n=MAX_DESCRIPTION),
+                      field="description")
+    if kind not in KINDS:
+        raise Invalid(_l("Choose the kind of resource."), field="kind")
+    if subject not in SUBJECT_LABELS:
+        raise Invalid(_l("Choose the subject."), field="subject")
+    if stage not in STAGE_GRADES:
+        raise Invalid(_l("Choose the stage: primary, junior or senior secondary."), field="stage")
+    grade = parse_grade(grade)
+    if grade is not None and not 1 <= grade <= 12:
+        raise Invalid(_l("The grade must be a whole number from 1 to 12."), field="grade")
+    if grade is not None and grade not in STAGE_GRADES[stage]:
+        raise Invalid(_l("Grade %(grade)d is not in the stage chosen.", grade=grade), field="grade")
+    edition = edition or ""
+    if edition and edition not in EDITIONS:
+        raise Invalid(_l("Choose a textbook edition from the list."), field="edition")
+    unit = clean_text(unit)
+    if len(unit) > MAX_UNIT:
+        raise Invalid(_l("The unit or chapter is too long (at most %(n)d characters).", n=MAX_UNIT), field="unit")
+    return dict(title=title, description=description, kind=kind, subject=subject, stage=stage, grade=grade,
+                edition=edition, unit=unit, tags=parse_tags(tags))
+
+
+# --- who a resource can be shared with -------------------------------------------------------------
+
+
+def shareable_communities(user: User) -> list[Community]:
+    """Communities ``user`` may share with: active ones they are an active member of; the
+    bureau: every active community of its scope (its county's and the city-level ones)."""
+    stmt = select(Community).where(Community.is_active.is_(True)).order_by(Community.name, Community.id)
+    if has_role(user, BUREAU):
+        if user.county_id is not None:
+            stmt = stmt.where(or_(Community.county_id.is_(None), Community.county_id == user.county_id))
+    else:
+        stmt = stmt.where(exists().where(Membership.community_id == Community.id, Membership.user_id == user.id,
+                                         Membership.status == "active"))
+    return list(db.session.execute(stmt).scalars())
+
+
+def shareable_partnerships(user: User) -> list[Partnership]:
+    """Current partnerships ``user`` may share with: those their school leads or belongs to; the
+    bureau: every current partnership of its scope."""
+    stmt = select(Partnership).where(active_filter(local_today())).order_by(Partnership.name, Partnership.id)
+    if has_role(user, BUREAU):
+        stmt = scope_partnerships(user, stmt)
+    elif user.school_id is None:
+        return []
+    else:
+        member = exists().where(PartnershipSchool.partnership_id == Partnership.id,
+                                PartnershipSchool.school_id == user.school_id)
+        stmt = stmt.where(or_(Partnership.lead_school_id == user.school_id, member))
+    return list(db.session.execute(stmt).scalars())
+
+
+def _audiences(actor: User, visibility: str, community_ids, partnership_ids,
+               resource: Resource | None = None) -> list[ResourceAudience]:
+    """The audiences for a visibility; ids outside what the actor may choose are refused.
+    Audiences a resource already has may stay, even if the owner has since left them."""
+    if visibility not in VISIBILITIES:
+        raise Invalid(_l("Choose who can see the resource: everyone, communities, a partnership or only you."),
+                      field="visibility")
+    if visibility not in ("community", "pairing"):
+        return []
+    field = "community_ids" if visibility == "community" else "partnership_ids"
+    ids = parse_ids(community_ids if visibility == "community" else partnership_ids, field)
+    if not ids:
+        message = (_l("Choose at least one community to share with.") if visibility == "community"
+                   else _l("Choose at least one partnership to share with."))
+        raise Invalid(message, field=field)
+    if len(ids) > MAX_AUDIENCES:
+        raise Invalid(_l("Share with at most %(n)d at once.", n=MAX_AUDIENCES), field=field)
+    kept = set()
+    if resource is not None:
+        kept = {a.community_id if visibility == "community" else a.partnership_id for a in resource.audiences}
+    choices = shareable_communities(actor) if visibility == "community" else shareable_partnerships(actor)
+    allowed = {c.id for c in choices} | kept
+    if not set(ids) <= allowed:
+        message = (_l("You can only share with communities you are an active member of.")
+                   if visibility == "community"
+                   else _l("You can only share with current partnerships of your school."))
+        raise Invalid(message, field=field)
+    if visibility == "community":
+        return [ResourceAudience(community_id=i) for i in ids]
+    return [ResourceAudience(partnership_id=i) for i in ids]
+
+
+def _set_audiences(resource: Resource, audiences: list[ResourceAudience]) -> None:
+    old = {(a.community_id, a.partnership_id) for a in resource.audiences}
+    new = {(a.community_id, a.partnership_id) for a in audiences}
+    if old != new:
+        resource.audiences = audiences
+        db.session.flush()  # the old rows go before anything reads the new ones
+
+
+# --- sharing, changing, versions, taking down ----------------------------------------------------------
+
+
+def _new_version(actor: User, resource: Resource, file, note: str) -> ResourceVersion:
+    saved = save_upload(file, kinds=FILE_KINDS, max_bytes=max_upload_bytes())
+    number = (db.session.execute(select(func.max(ResourceVersion.number))
+                                 .where(ResourceVersion.resource_id == resource.id)).scalar() or 0) + 1
+    version = ResourceVersion(resource_id=resource.id, number=number, stored_name=saved.stored_name,
+                              original_name=saved.original_name, content_type=saved.content_type, size=saved.size,
+                              sha256=saved.sha256, note=note, uploaded_by_id=actor.id)
+    db.session.add(version)
+    db.session.flush()
+    resource.current_version_id = version.id
+    resource.current_version = version
+    return version
+
+
+def _has_file(file) -> bool:
+    return file is not None and bool(getattr(file, "filename", ""))
+
+
+def share_resource(
+    actor: User,
+    *,
+    title: str,
+    description: str = "",
+    kind: str,
+    subject: str,
+    stage: str,
+    grade=None,
+    edition: str = "",
+    unit: str = "",
+    tags: str | Iterable[str] = "",
+    visibility: str = "public",
+    community_ids: Iterable | None = (),
+    partnership_ids: Iterable | None = (),
+    file=None,
+    link_url: str | None = None,
+) -> Resource:
+    """Share a file (its first version) or an external link. Exactly one of ``file`` / ``link_url``."""
+    if not can_share(actor):
+        raise NotAllowed(_l("You cannot share resources."))
+    values = _check_metadata(title=title, description=description, kind=kind, subject=subject, stage=stage,
+                             grade=grade, edition=edition, unit=unit, tags=tags)
+    audiences = _audiences(actor, visibility, community_ids, partnership_ids)
+    has_link = bool((link_url or "").strip())
+    if _has_file(file) == has_link:
+        raise Invalid(_l("Upload a file or give a link (one of the two)."), field="file")
+    link = check_link(link_url) if has_link else ""
+    resource = Resource(**values, visibility=visibility, link_url=link, owner_id=actor.id,
+                        school_id=actor.school_id, county_id=actor.scope_county_id,
+                        search_text=search_text_of(values["title"], values["description"], values["tags"]))
+    resource.audiences = audiences
+    db.session.add(resource)
+    db.session.flush()
+    if not has_link:
+        version = _new_version(actor, resource, file, "")
+        log.info("resource shared id=%s by=%s visibility=%s file=%s size=%s", resource.id, actor.id, visibility,
+                 version.stored_name, version.size)
+    else:
+        log.info("resource shared id=%s by=%s visibility=%s link", resource.id, actor.id, visibility)
+    return resource
+
+
+def update_resource(
+    actor: User,
+    resource: Resource,
+    *,
+    title: str,
+    description: str = "",
+    kind: str,
+    subject: str,
+    stage: str,
+    grade=None,
+    edition: str = "",
+    unit: str = "",
+    tags: str | Iterable[str] = "",
+    visibility: str,
+    community_ids: Iterable | None = (),
+    partnership_ids: Iterable | None = (),
+    link_url: str | None = None,
+) -> Resource:
+    """Change the metadata and who sees it; the audiences are replaced by the ones given.
+    A link resource may change its link (``link_url`` None keeps it)."""
+    if not can_edit_resource(actor, resource):
+        raise NotAllowed(_l("Only the owner changes a resource."))
+    values = _check_metadata(title=title, description=description, kind=kind, subject=subject, stage=stage,
+                             grade=grade, edition=edition, unit=unit, tags=tags)
+    audiences = _audiences(actor, visibility, community_ids, partnership_ids, resource)
+    if resource.is_link and link_url is not None:
+        resource.link_url = check_link(link_url)
+    for key, value in values.items():
+        setattr(resource, key, value)
+    resource.search_text = search_text_of(values["title"], values["description"], values["tags"])
+    resource.visibility = visibility
+    _set_audiences(resource, audiences)
+    resource.updated_at = utcnow()
+    db.session.flush()
+    log.info("resource changed id=%s by=%s visibility=%s", resource.id, actor.id, visibility)
+    return resource
+
+
+def add_version(actor: User, resource: Resource, file, note: str = "") -> ResourceVersion:
+    """Upload a new file for a resource: it becomes the current version, the old ones stay."""
+    if not can_edit_resource(actor, resource):
+        raise NotAllowed(_l("Only the owner uploads new versions."))
+    if resource.is_link:
+        raise Invalid(_l("This resource is a link; it has no files."), field="file")
+    note = clean_text(note)
+    if len(note) > MAX_NOTE:
+        raise Invalid(_l("The note is too long (at most %(n)d characters).", n=MAX_NOTE), field="note")
+    version = _new_version(actor, resource, file, note)
+    resource.updated_at = utcnow()
+    db.session.flush()
+    log.info("resource version added id=%s version=%s number=%s by=%s size=%s", resource.id, version.id,
+             version.number, actor.id, version.size)
+    return version
+
+
+def delete_resource(actor: User, resource: Resource) -> None:
+    """Take a resource down (kept, marked deleted; nobody sees it or its files afterwards)."""
+    if not can_delete_resource(actor, resource):
+        raise NotAllowed(_l("Only the owner or the bureau takes a resource down."))
+    resource.deleted_at = utcnow()
+    db.session.flush()
+    log.info("resource deleted id=%s by=%s owner=%s", resource.id, actor.id, resource.owner_id)
+    if actor.id != resource.owner_id:
+        notify([resource.owner_id], "resource.taken_down", params={"by": actor.name, "title": resource.title},
+               link=path_for("resources.index", mine=1))
+
+
+# --- counters ------------------------------------------------------------------------------------
+
+
+def record_view(user: User, resource: Resource, seen: MutableMapping[str, int] | None = None,
+                now: float | None = None) -> bool:
+    """Count a view of the detail page, once per person per resource per hour; the owner's own
+    views are not counted. ``seen`` is where the caller remembers recent views (the page passes
+    a dict kept in the person's session: resource id → time counted); at most 60 are kept, the
+    oldest dropped. Returns whether the view was counted."""
+    if user.id == resource.owner_id:
+        return False
+    now = time.time() if now is None else now
+    if seen is not None:
+        for key in [k for k, at in seen.items() if not isinstance(at, (int, float)) or now - at >= VIEW_WINDOW]:
+            del seen[key]
+        key = str(resource.id)
+        if key in seen:
+            return False
+        while len(seen) >= MAX_SEEN:
+            del seen[min(seen, key=seen.get)]
+        seen[key] = int(now)
+    db.session.execute(
+        Resource.__table__.update().where(Resource.id == resource.id).values(view_count=Resource.view_count + 1)
+    )
+    return True
+
+
+def record_download(user: User, resource: Resource, version: ResourceVersion | None) -> ResourceDownload | None:
+    """A download: a row with the person's school (the urban→rural flow) and the counter.
+    The owner fetching their own file is not a download of the shared resource."""
+    if user.id == resource.owner_id:
+        return None
+    download = ResourceDownload(resource_id=resource.id, version_id=version.id if version else None,
+                                user_id=user.id, school_id=user.school_id)
+    db.session.add(download)
+    db.session.execute(
+        Resource.__table__.update().where(Resource.id == resource.id)
+        .values(download_count=Resource.download_count + 1)
+    )
+    db.session.flush()
+    return download
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+def resource_listing(
+    user: User,
+    *,
+    q: str | None = None,
+    subject: str | None = None,
+    stage: str | None = None,
+    grade: int | None = None,
+    kind: str | None = None,
+    edition: str | None = None,
+    sort: str | None = None,
+    mine: bool = False,
+) -> Select:
+    """The resources ``user`` may see matching the search and filters, with owner, school and
+    current version loaded in the same query; pages and the API paginate it."""
+    q = normalise_query(q)
+    order = sort if sort in SORTS else ("relevance" if q else "date")
+    stmt = (
+        select(Resource)
+        .where(visible_resources(user))
+        .options(joinedload(Resource.owner), joinedload(Resource.school), joinedload(Resource.current_version))
+    )
+    if subject:
+        stmt = stmt.where(Resource.subject == subject)
+    if stage:
+        stmt = stmt.where(Resource.stage == stage)
+    if grade:
+        stmt = stmt.where(Resource.grade == grade)
+    if kind:
+        stmt = stmt.where(Resource.kind == kind)
+    if edition:
+        stmt = stmt.where(Resource.edition == edition)
+    if mine:
+        stmt = stmt.where(Resource.owner_id == user.id)
+    return apply_search(stmt, q, order)
+
+
+def versions_of(resource: Resource) -> list[ResourceVersion]:
+    """The history, newest first, with who uploaded each."""
+    return list(db.session.execute(
+        select(ResourceVersion).where(ResourceVersion.resource_id == resource.id)
+        .options(joinedload(ResourceVersion.uploaded_by)).order_by(ResourceVersion.number.desc())
+    ).scalars())
+
+
+def audience_names(resource: Resource) -> list[str]:
+    """Names of the communities or partnerships a resource is shared with."""
+    community_ids = [a.community_id for a in resource.audiences if a.community_id]
+    partnership_ids = [a.partnership_id for a in resource.audiences if a.partnership_id]
+    names: list[str] = []
+    if community_ids:
+        names += db.session.execute(select(Community.name).where(Community.id.in_(community_ids))
+                                    .order_by(Community.name)).scalars().all()
+    if partnership_ids:
+        names += db.session.execute(select(Partnership.name).where(Partnership.id.in_(partnership_ids))
+                                    .order_by(Partnership.name)).scalars().all()
+    return names
