@@ -179,6 +179,16 @@ TABLE = [
     ("GET", "/resources/<id:resource_id>/preview", LOGIN, 200, 200, 200, 200),
     ("GET", "/versions/<id:version_id>/download", LOGIN, 200, 200, 200, 200),
     ("GET", "/versions/<id:version_id>/preview", LOGIN, 200, 200, 200, 200),
+    ("POST", "/resources/<id:resource_id>/rating", LOGIN, 400, 400, 400, 400),
+    ("POST", "/resources/<id:resource_id>/used", LOGIN, 302, 302, 403, 403),
+    ("POST", "/resources/<id:resource_id>/comments", LOGIN, 400, 400, 400, 400),
+    ("GET", "/resource-comments/<id:comment_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("POST", "/resource-comments/<id:comment_id>/edit", LOGIN, 403, 403, 403, 403),
+    ("POST", "/resource-comments/<id:comment_id>/delete", LOGIN, 403, 403, 403, 302),  # after the edit rows
+    ("GET", "/schools/<id:school_id>/resources", LOGIN, 403, 200, 200, 200),
+    ("GET", "/schools/<id:school_id>/resources/export.xlsx", LOGIN, 403, 200, 200, 200),
+    ("POST", "/activities/<id:activity_id>/resources", LOGIN, 403, 403, 403, 400),
+    ("POST", "/activities/<id:activity_id>/resources/<id:resource_id>/remove", LOGIN, 403, 403, 403, 302),
     # supervision
     ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
@@ -300,6 +310,9 @@ def world(make, db):
     visit = make.visit(users["researcher"], village)
     resource = make.resource(make.user("teacher", school=school))
     version = make.resource_version(resource)
+    from portal.resources import social
+
+    comment = social.add_comment(resource.owner, resource, body="评论")
     entry = make.pairing_activity(partnership, author=users["bureau"])  # names both schools
     attachment = log_services.add_attachment(users["bureau"], entry,
                                              FileStorage(stream=io.BytesIO(b"%PDF-1.4 x"), filename="教案.pdf"))
@@ -316,6 +329,7 @@ def world(make, db):
         "partnership_id": partnership.id, "entry_id": entry.id, "attachment_id": attachment.id,
         "exchange_id": exchange.id, "visit_id": visit.id, "researcher_id": users["researcher"].id,
         "village_id": village.id, "resource_id": resource.id, "version_id": version.id,
+        "comment_id": comment.id,
     }
     return users, ids
 

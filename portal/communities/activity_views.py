@@ -20,6 +20,7 @@ from ..core.pagination import paginate
 from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import School
+from ..resources import links as resource_links
 from . import activities
 from .blueprint import bp
 from .forms import ActivityForm, ActivityTypeForm, AttendanceForm, MinutesForm
@@ -222,6 +223,8 @@ def activity(activity_id: int):
         can_sign_up=can_sign_up(current_user, activity, membership) and mine is None,
         attendance_form=AttendanceForm(),
         minutes_form=minutes_form,
+        # resources attached to the activity (portal/resources/links.py)
+        **resource_links.activity_context(current_user, activity, membership),
     )
 
 

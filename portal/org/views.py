@@ -13,6 +13,7 @@ from ..core.labels import SCHOOL_KIND_LABELS
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
 from ..extensions import db
+from ..resources.permissions import can_view_school_flows
 from . import services
 from .forms import BellScheduleForm, ClassroomForm, SchoolFilterForm, SchoolForm, TermForm
 from .models import BellSchedule, Classroom, County, School, Term
@@ -81,6 +82,7 @@ def school(school_id: int):
         classroom_form=ClassroomForm(),
         can_manage=can_manage_school(current_user, school),
         can_edit_bells=can_edit_bell_schedule(current_user, school),
+        can_view_resources=can_view_school_flows(current_user, school),
     )
 
 

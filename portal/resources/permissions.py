@@ -108,3 +108,17 @@ def can_view_school_flows(user, school) -> bool:
     if has_role(user, BUREAU, RESEARCHER):
         return user.county_id is None or user.county_id == school.county_id
     return False
+
+
+def can_edit_comment(user, comment, resource: Resource) -> bool:
+    """Authors edit their own comments on a resource they can still see (the caller checked it)."""
+    return (has_role(user, *SIGNED_IN) and comment.deleted_at is None and comment.author_id == user.id
+            and resource.deleted_at is None)
+
+
+def can_delete_comment(user, comment, resource: Resource) -> bool:
+    """Authors delete their own comments; the bureau (of the resource's county) removes any."""
+    if can_edit_comment(user, comment, resource):
+        return True
+    return (has_role(user, BUREAU) and comment.deleted_at is None and resource.deleted_at is None
+            and (user.county_id is None or resource.county_id == user.county_id))
