@@ -33,7 +33,7 @@ assets: static/vendor/.built
 
 # Catalogues are compiled by the build, never at run time.
 translations: $(VENV)/.deps
-	$(BIN)/pybabel compile --use-fuzzy -d translations -D messages >/dev/null
+	$(BIN)/pybabel compile -d translations -D messages >/dev/null
 
 extract-messages: $(VENV)/.deps
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __pycache__ node_modules .venv' -o translations/messages.pot --no-location --sort-output .
