@@ -71,6 +71,17 @@ BENCHMARKS = [
     ("partnership_health", "bureau", "GET", "/supervision/partnerships"),
     ("partnerships_list", "principal.rural", "GET", "/partnerships"),
     ("partnership_page_biggest", "bureau", "GET", "/partnerships/{partnership_id}"),
+    # resources: 200,000 of them; 分数 (two characters, the common case for Chinese words), 圆的面积
+    # (four characters from the middle of titles), and a query that matches nothing
+    ("resources_list", "teacher.rural", "GET", "/resources"),
+    ("resources_search_2char", "teacher.rural", "GET", "/resources?q=%E5%88%86%E6%95%B0"),
+    ("resources_search_4char", "teacher.rural", "GET", "/resources?q=%E5%9C%86%E7%9A%84%E9%9D%A2%E7%A7%AF"),
+    ("resources_search_subject", "teacher.rural", "GET", "/resources?q=%E5%88%86%E6%95%B0&subject=math"),
+    ("resources_search_date", "teacher.rural", "GET", "/resources?q=%E5%9C%86%E7%9A%84%E9%9D%A2%E7%A7%AF&sort=date"),
+    ("resources_search_nothing", "teacher.rural", "GET", "/resources?q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E8%AF%8D"),
+    ("api_resources_search_2char", "@teacher.rural", "GET", "/api/v1/resources?q=%E5%88%86%E6%95%B0"),
+    ("api_resources_search_4char", "@teacher.rural", "GET",
+     "/api/v1/resources?q=%E5%9C%86%E7%9A%84%E9%9D%A2%E7%A7%AF&subject=math"),
 ]
 BASELINE = ("baseline_healthz", None, "GET", "/healthz")
 

@@ -44,7 +44,11 @@ def configure_logging(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    from .resources.search_ddl import alembic_include_name
+
+    # The search indexes (SQLite FTS5 tables, the pg_trgm index) are made by their own DDL.
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     include_name=alembic_include_name)
     csrf.init_app(app)
 
     from .core.web import select_locale

@@ -58,6 +58,7 @@ def upgrade():
     with op.batch_alter_table('resources', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resources_county_id'), ['county_id'], unique=False)
         batch_op.create_index('ix_resources_listing', ['deleted_at', 'visibility', 'created_at'], unique=False)
+        batch_op.create_index('ix_resources_created', ['created_at'], unique=False)
         batch_op.create_index('ix_resources_owner', ['owner_id', 'created_at'], unique=False)
         batch_op.create_index('ix_resources_school', ['school_id', 'created_at'], unique=False)
         batch_op.create_index('ix_resources_subject_stage', ['subject', 'stage', 'grade'], unique=False)
@@ -227,6 +228,7 @@ def downgrade():
         batch_op.drop_index('ix_resources_school')
         batch_op.drop_index('ix_resources_owner')
         batch_op.drop_index('ix_resources_listing')
+        batch_op.drop_index('ix_resources_created')
         batch_op.drop_index(batch_op.f('ix_resources_county_id'))
 
     op.drop_table('resources')

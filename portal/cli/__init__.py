@@ -3,7 +3,14 @@
 import click
 from flask.cli import AppGroup
 
-from . import demo_communities, demo_partnerships, scale_communities, scale_partnerships  # noqa: F401  (seed steps)
+from . import (  # noqa: F401  (seed steps)
+    demo_communities,
+    demo_partnerships,
+    demo_resources,
+    scale_communities,
+    scale_partnerships,
+    scale_resources,
+)
 
 seed = AppGroup("seed", help="Load demo or synthetic city-scale data.")
 

