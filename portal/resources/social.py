@@ -345,10 +345,6 @@ def current_school_year() -> int:
     return school_year_of(local_today())
 
 
-def _rural(kind_column):
-    return kind_column.in_(RURAL_KINDS)
-
-
 def _in(column, school_ids):
     return column.in_(school_ids) if school_ids is not None else true()
 
