@@ -109,6 +109,7 @@ def configure_blueprints(app: Flask) -> None:
     from .partnerships.views import bp as partnerships_bp
     from .resources import api as _resources_api  # noqa: F401
     from .resources.views import bp as resources_bp
+    from .scheduling import api as _scheduling_api  # noqa: F401
     from .supervision import api as _supervision_api  # noqa: F401
     from .supervision.views import bp as supervision_bp
 

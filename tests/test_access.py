@@ -209,6 +209,8 @@ TABLE = [
     ("GET", "/api/v1/communities", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/partnerships", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/resources", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/live-sessions", 401, 200, 200, 200, 200),
+    ("POST", "/api/v1/live-classes", 401, 422, 422, 422, 422),
     ("POST", "/api/v1/resources", 401, 422, 422, 422, 422),
     ("GET", "/api/v1/resources/<id:resource_id>", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/resources/<id:resource_id>/download", 401, 200, 200, 200, 200),

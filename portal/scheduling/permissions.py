@@ -1,0 +1,49 @@
+"""Who may schedule, change and see dual-teacher classes."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+
+from ..core.authz import BUREAU, PRINCIPAL, TEACHER, has_role
+from ..org.models import Classroom
+from .models import LiveClass, ReceivingClassroom
+
+
+def can_schedule_for(user, main_teacher, main_classroom) -> bool:
+    """Teachers schedule their own classes from a room of their school; principals any class of
+    their school; the bureau any class of its county (city staff: all)."""
+    if has_role(user, TEACHER):
+        return main_teacher.id == user.id and main_classroom.school_id == user.school_id
+    if has_role(user, PRINCIPAL):
+        return main_classroom.school_id == user.school_id
+    if has_role(user, BUREAU):
+        return user.county_id is None or main_classroom.school.county_id == user.county_id
+    return False
+
+
+def can_change_class(user, live_class: LiveClass) -> bool:
+    """The main teacher, the main school's principal and the bureau change a class and its sessions."""
+    if has_role(user, TEACHER):
+        return live_class.main_teacher_id == user.id
+    if has_role(user, PRINCIPAL):
+        return live_class.main_classroom.school_id == user.school_id
+    if has_role(user, BUREAU):
+        return user.county_id is None or live_class.main_classroom.school.county_id == user.county_id
+    return False
+
+
+def visible_classes(user):
+    """A WHERE clause on LiveClass: the people concerned (main teacher, assistants, the principals
+    of the schools involved) and the bureau."""
+    if not (user and user.is_authenticated and user.is_active):
+        return LiveClass.id.is_(None)
+    if user.role == BUREAU:
+        return LiveClass.id.is_not(None)
+    mine = [LiveClass.main_teacher_id == user.id,
+            exists().where(ReceivingClassroom.live_class_id == LiveClass.id, ReceivingClassroom.assistant_id == user.id)]
+    if user.role == PRINCIPAL and user.school_id is not None:
+        school_rooms = select(Classroom.id).where(Classroom.school_id == user.school_id)
+        mine.append(LiveClass.main_classroom_id.in_(school_rooms))
+        mine.append(exists().where(ReceivingClassroom.live_class_id == LiveClass.id,
+                                   ReceivingClassroom.classroom_id.in_(school_rooms)))
+    return or_(*mine)

@@ -1,0 +1,222 @@
+"""Scheduling dual-teacher classes: create a weekly class with its sessions (refusing clashes),
+cancel or move one session. Services flush and never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+
+from ..accounts.models import User
+from ..accounts.notifications import notify, register_message
+from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.labels import SUBJECT_LABELS
+from ..core.sanitize import clean_text
+from ..core.timeutil import to_local
+from ..extensions import db
+from ..org.models import Classroom, Term
+from .conflicts import Need, clash_dates, describe, find_clashes
+from .models import Booking, ClassSlot, LiveClass, LiveSession, ReceivingClassroom
+from .permissions import can_change_class, can_schedule_for
+from .recurrence import MAX_DAYS, Occurrence, Slot, calendar_between, occurrences
+
+log = logging.getLogger("portal.audit")
+MAX_RECEIVING = 10
+
+register_message("live.class_scheduled", _l("A dual-teacher class was scheduled for you: %(subject)s, %(when)s."))
+register_message("live.session_cancelled", _l("The dual-teacher class %(subject)s on %(when)s is cancelled."))
+register_message("live.session_moved", _l("The dual-teacher class %(subject)s moved from %(old)s to %(new)s."))
+
+
+def _label_subject(code: str) -> str:
+    return str(SUBJECT_LABELS.get(code, code))
+
+
+def needs_of(main_teacher_id: int, main_classroom_id: int, receiving: list[tuple[int, int]]) -> list[Need]:
+    """Everyone and every room a session of the class occupies."""
+    needs = [Need("teacher", main_teacher_id, "main_teacher"), Need("classroom", main_classroom_id, "main_classroom")]
+    for classroom_id, assistant_id in receiving:
+        needs.append(Need("classroom", classroom_id, "receiving_classroom"))
+        needs.append(Need("teacher", assistant_id, "assistant"))
+    return needs
+
+
+def _check(actor: User, *, subject: str, grade: int | None, main_teacher: User | None,
+           main_classroom: Classroom | None, receiving: list[tuple[Classroom, User]], slots: list[Slot],
+           first_date: date | None, last_date: date | None) -> None:
+    if subject not in SUBJECT_LABELS:
+        raise Invalid(_l("Choose the subject."), field="subject")
+    if grade is not None and not 1 <= grade <= 12:
+        raise Invalid(_l("The grade must be a whole number from 1 to 12."), field="grade")
+    if main_teacher is None or not main_teacher.active or main_teacher.role not in ("teacher", "principal"):
+        raise Invalid(_l("Choose the main teacher: a teacher with an active account."), field="main_teacher_id")
+    if main_classroom is None or not main_classroom.is_active or not main_classroom.school.is_active:
+        raise Invalid(_l("Choose the main classroom: an active class of an active school."),
+                      field="main_classroom_id")
+    if not can_schedule_for(actor, main_teacher, main_classroom):
+        raise NotAllowed(_l("You can schedule your own classes; principals those of their school; the bureau any."))
+    if not receiving:
+        raise Invalid(_l("Add at least one receiving classroom."), field="receiving")
+    if len(receiving) > MAX_RECEIVING:
+        raise Invalid(_l("At most %(n)d receiving classrooms.", n=MAX_RECEIVING), field="receiving")
+    rooms = [c.id for c, _a in receiving]
+    if len(set(rooms)) != len(rooms):
+        raise Invalid(_l("A receiving classroom is listed twice."), field="receiving")
+    for classroom, assistant in receiving:
+        if classroom.id == main_classroom.id:
+            raise Invalid(_l("The main classroom cannot also receive."), field="receiving")
+        if not classroom.is_active or not classroom.school.is_active:
+            raise Invalid(_l("%(room)s is not an active class.", room=classroom.name), field="receiving")
+        if assistant is None or not assistant.active or assistant.role not in ("teacher", "principal"):
+            raise Invalid(_l("Each receiving classroom needs an assistant teacher with an active account."),
+                          field="receiving")
+        if assistant.id == main_teacher.id:
+            raise Invalid(_l("The main teacher cannot also assist in a receiving classroom."), field="receiving")
+        if assistant.school_id != classroom.school_id:
+            raise Invalid(_l("%(name)s does not teach at the school of %(room)s.", name=assistant.name,
+                             room=classroom.name), field="receiving")
+    if not slots:
+        raise Invalid(_l("Give the weekday and the times."), field="weekday")
+    for slot in slots:
+        if not 1 <= slot.weekday <= 7:
+            raise Invalid(_l("The weekday must be from 1 (Monday) to 7 (Sunday)."), field="weekday")
+        if slot.end <= slot.start:
+            raise Invalid(_l("The class must end after it starts."), field="end_time")
+    if first_date is None or last_date is None:
+        raise Invalid(_l("Give the first and last dates, or choose a term."), field="first_date")
+    if last_date < first_date:
+        raise Invalid(_l("The last date cannot be before the first date."), field="last_date")
+    if (last_date - first_date).days > MAX_DAYS:
+        raise Invalid(_l("A class runs for a term or a school year at most."), field="last_date")
+
+
+def plan(*, main_teacher_id: int, main_classroom: Classroom, receiving: list[tuple[int, int]], slots: list[Slot],
+         first_date: date, last_date: date, skip: set[date] = frozenset(), ignore_class_id: int | None = None):
+    """The occurrences a class would have and the clashes they would meet."""
+    calendar = calendar_between(first_date, last_date, main_classroom.school.county_id)
+    wanted = occurrences(first_date, last_date, slots, calendar, skip)
+    needs = needs_of(main_teacher_id, main_classroom.id, receiving)
+    return wanted, find_clashes(needs, wanted, ignore_class_id=ignore_class_id)
+
+
+def _book(session: LiveSession, live_class_id: int, needs: list[Need]) -> None:
+    db.session.add_all([
+        Booking(session_id=session.id, live_class_id=live_class_id, kind=n.kind, resource_id=n.resource_id,
+                role=n.role, starts_at=session.starts_at, ends_at=session.ends_at)
+        for n in needs
+    ])
+
+
+def schedule_live_class(
+    actor: User,
+    *,
+    subject: str,
+    grade: int | None,
+    main_teacher: User | None,
+    main_classroom: Classroom | None,
+    receiving: list[tuple[Classroom, User]],
+    slots: list[Slot],
+    first_date: date | None = None,
+    last_date: date | None = None,
+    term: Term | None = None,
+    title: str = "",
+    skip_dates: set[date] = frozenset(),
+    skip_clashes: bool = False,
+) -> LiveClass:
+    """Create the class and one session per occurrence. A clash refuses the whole class
+    (Conflict with the list), unless ``skip_clashes``: then the clashing dates are left out."""
+    if term is not None:
+        first_date, last_date = first_date or term.start_date, last_date or term.end_date
+    _check(actor, subject=subject, grade=grade, main_teacher=main_teacher, main_classroom=main_classroom,
+           receiving=receiving, slots=slots, first_date=first_date, last_date=last_date)
+    pairs = [(c.id, a.id) for c, a in receiving]
+    skip = set(skip_dates)
+    wanted, clashes = plan(main_teacher_id=main_teacher.id, main_classroom=main_classroom, receiving=pairs,
+                           slots=slots, first_date=first_date, last_date=last_date, skip=skip)
+    if clashes and not skip_clashes:
+        raise Conflict(_l("Some sessions clash with other classes of the same teachers or classrooms."),
+                       details={"conflicts": describe(clashes), "dates": clash_dates(clashes)})
+    if clashes:
+        dropped = {c.occurrence.day for c in clashes}
+        wanted = [o for o in wanted if o.day not in dropped]
+    if not wanted:
+        raise Invalid(_l("No session falls between the first and last dates on those weekdays."), field="weekday")
+    live_class = LiveClass(
+        subject=subject, grade=grade, title=clean_text(title, max_length=120), main_teacher_id=main_teacher.id,
+        main_classroom_id=main_classroom.id, term_id=term.id if term else None, first_date=first_date,
+        last_date=last_date, created_by_id=actor.id,
+    )
+    live_class.slots = [ClassSlot(weekday=s.weekday, start_time=s.start, end_time=s.end) for s in slots]
+    live_class.receiving = [ReceivingClassroom(classroom_id=c, assistant_id=a) for c, a in pairs]
+    db.session.add(live_class)
+    db.session.flush()
+    needs = needs_of(main_teacher.id, main_classroom.id, pairs)
+    sessions = [LiveSession(live_class_id=live_class.id, starts_at=o.starts_at, ends_at=o.ends_at,
+                            occurrence_date=o.day) for o in wanted]
+    db.session.add_all(sessions)
+    db.session.flush()
+    for session in sessions:
+        _book(session, live_class.id, needs)
+    db.session.flush()
+    people = {main_teacher.id} | {a for _c, a in pairs}
+    when = to_local(wanted[0].starts_at).strftime("%Y-%m-%d %H:%M")
+    notify(people - {actor.id}, "live.class_scheduled", params={"subject": _label_subject(subject), "when": when})
+    log.info("live class scheduled id=%s sessions=%d by=%s", live_class.id, len(sessions), actor.id)
+    return live_class
+
+
+def _people(live_class: LiveClass) -> set[int]:
+    return {live_class.main_teacher_id} | {r.assistant_id for r in live_class.receiving}
+
+
+def cancel_session(actor: User, session: LiveSession, note: str = "") -> None:
+    live_class = session.live_class
+    if not can_change_class(actor, live_class):
+        raise NotAllowed(_l("Only the main teacher, their principal and the bureau change this class."))
+    if session.status != "scheduled":
+        raise Conflict(_l("Only a scheduled session can be cancelled."))
+    session.status = "cancelled"
+    session.note = clean_text(note, max_length=200)
+    session.sequence += 1
+    db.session.execute(delete(Booking).where(Booking.session_id == session.id))
+    notify(_people(live_class) - {actor.id}, "live.session_cancelled",
+           params={"subject": _label_subject(live_class.subject),
+                   "when": to_local(session.starts_at).strftime("%Y-%m-%d %H:%M")})
+
+
+def move_session(actor: User, session: LiveSession, day: date, start: time, end: time) -> None:
+    """Move one occurrence; refused (with the list) when the new time clashes."""
+    from .recurrence import to_utc
+
+    live_class = session.live_class
+    if not can_change_class(actor, live_class):
+        raise NotAllowed(_l("Only the main teacher, their principal and the bureau change this class."))
+    if session.status != "scheduled":
+        raise Conflict(_l("Only a scheduled session can be moved."))
+    if end <= start:
+        raise Invalid(_l("The class must end after it starts."), field="end_time")
+    target = Occurrence(day, to_utc(day, start), to_utc(day, end))
+    needs = needs_of(live_class.main_teacher_id, live_class.main_classroom_id,
+                     [(r.classroom_id, r.assistant_id) for r in live_class.receiving])
+    clashes = find_clashes(needs, [target], ignore_session_ids={session.id})
+    if clashes:
+        raise Conflict(_l("The new time clashes with other classes of the same teachers or classrooms."),
+                       details={"conflicts": describe(clashes)})
+    old = to_local(session.starts_at).strftime("%Y-%m-%d %H:%M")
+    session.starts_at, session.ends_at, session.moved = target.starts_at, target.ends_at, True
+    session.sequence += 1
+    db.session.execute(delete(Booking).where(Booking.session_id == session.id))
+    _book(session, live_class.id, needs)
+    db.session.flush()
+    notify(_people(live_class) - {actor.id}, "live.session_moved",
+           params={"subject": _label_subject(live_class.subject), "old": old,
+                   "new": to_local(target.starts_at).strftime("%Y-%m-%d %H:%M")})
+
+
+def sessions_between(start: datetime, end: datetime):
+    return select(LiveSession).where(LiveSession.starts_at < end, LiveSession.ends_at > start)
+
+
