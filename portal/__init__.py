@@ -110,6 +110,7 @@ def configure_blueprints(app: Flask) -> None:
     from .resources import api as _resources_api  # noqa: F401
     from .resources.views import bp as resources_bp
     from .scheduling import api as _scheduling_api  # noqa: F401
+    from .scheduling.views import bp as scheduling_bp
     from .supervision import api as _supervision_api  # noqa: F401
     from .supervision.views import bp as supervision_bp
 
@@ -118,6 +119,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(communities_bp)
     app.register_blueprint(partnerships_bp)
     app.register_blueprint(resources_bp)
+    app.register_blueprint(scheduling_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

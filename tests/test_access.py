@@ -189,6 +189,10 @@ TABLE = [
     ("GET", "/schools/<id:school_id>/resources/export.xlsx", LOGIN, 403, 200, 200, 200),
     ("POST", "/activities/<id:activity_id>/resources", LOGIN, 403, 403, 403, 400),
     ("POST", "/activities/<id:activity_id>/resources/<id:resource_id>/remove", LOGIN, 403, 403, 403, 302),
+    # scheduling
+    ("GET", "/admin/calendar", LOGIN, 403, 403, 403, 200),
+    ("POST", "/admin/calendar", LOGIN, 403, 403, 403, 400),
+    ("POST", "/admin/calendar/<id:day_id>/delete", LOGIN, 403, 403, 403, 302),
     # supervision
     ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
@@ -310,6 +314,10 @@ def world(make, db):
     exchange = make.exchange(users["teacher"], village)
     make.contact_school(users["researcher"], village)
     visit = make.visit(users["researcher"], village)
+    from portal.scheduling.models import CalendarDay
+
+    calendar_day = CalendarDay(day=date(2026, 10, 1), kind="holiday", name="国庆节")
+    db.session.add(calendar_day)
     resource = make.resource(make.user("teacher", school=school))
     version = make.resource_version(resource)
     from portal.resources import social
@@ -331,7 +339,7 @@ def world(make, db):
         "partnership_id": partnership.id, "entry_id": entry.id, "attachment_id": attachment.id,
         "exchange_id": exchange.id, "visit_id": visit.id, "researcher_id": users["researcher"].id,
         "village_id": village.id, "resource_id": resource.id, "version_id": version.id,
-        "comment_id": comment.id,
+        "comment_id": comment.id, "day_id": calendar_day.id,
     }
     return users, ids
 
