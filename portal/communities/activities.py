@@ -30,11 +30,13 @@ from .permissions import (
     can_sign_up,
     membership_of,
 )
+from .services import insert_once
 
 log = logging.getLogger("portal.audit")
 
 MAX_HOURS_TENTHS = 400  # 40 学时: more than a week of full days is a typing mistake
 MAX_DURATION = timedelta(days=7)
+PLAUSIBLE_YEARS = (2000, 2100)
 _URL = re.compile(r"^https?://[^\s<>\"']+$", re.I)
 
 register_message("activity.created", _l("New activity in %(community)s: %(title)s, %(when)s."))
@@ -95,6 +97,9 @@ def _check(
             raise Invalid(_l("This type of activity is not for this kind of community."), field="kind")
     if starts_at is None or ends_at is None:
         raise Invalid(_l("Please give the start and end times."), field="starts_at")
+    # Year 1 is before UTC's year 1 once shifted from +08:00 (an OverflowError when stored).
+    if not PLAUSIBLE_YEARS[0] <= starts_at.year <= PLAUSIBLE_YEARS[1]:
+        raise Invalid(_l("The start date is not plausible."), field="starts_at")
     if ends_at <= starts_at:
         raise Invalid(_l("The activity must end after it starts."), field="ends_at")
     if ends_at - starts_at > MAX_DURATION:
@@ -218,8 +223,8 @@ def sign_up(user: User, activity: Activity) -> Participant:
         raise Conflict(_l("You have already signed up."))
     if activity.capacity is not None and activity.signup_count >= activity.capacity:
         raise Conflict(_l("The activity is full."))
-    participant = Participant(activity=activity, user=user)
-    db.session.add(participant)
+    participant = Participant(activity_id=activity.id, user_id=user.id)
+    insert_once(participant, _l("You have already signed up."))
     _refresh_signups(activity)
     return participant
 

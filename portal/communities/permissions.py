@@ -92,8 +92,9 @@ def can_create_activity(user, community: Community, membership: Membership | Non
 
 
 def can_edit_activity(user, activity: Activity, membership: Membership | None) -> bool:
-    """The host, the leader and the bureau change an activity, record minutes and attendance."""
-    if has_role(user, BUREAU, RESEARCHER, PRINCIPAL, TEACHER) and activity.host_id == user.id:
+    """The host (while a member), the leader and the bureau change an activity, record minutes and
+    attendance: a host who left or was removed no longer grants training hours."""
+    if has_role(user, BUREAU, RESEARCHER, PRINCIPAL, TEACHER) and activity.host_id == user.id and _active(membership):
         return True
     return _is_leader(membership) or can_manage_community(user, activity.community)
 
@@ -121,14 +122,19 @@ def can_moderate(user, community: Community, membership: Membership | None) -> b
 
 
 def can_edit_thread(user, thread: Thread, membership: Membership | None) -> bool:
-    """Authors edit and delete their own threads while they are members."""
-    return thread.deleted_at is None and thread.author_id == user.id and _active(membership)
+    """Authors edit and delete their own threads while they are members of an open community."""
+    return (
+        thread.deleted_at is None and thread.author_id == user.id and _active(membership)
+        and thread.community.is_active
+    )
 
 
 def can_edit_post(user, post: Post, membership: Membership | None) -> bool:
-    """Authors edit and delete their own replies while they are members and nobody hid them."""
+    """Authors edit and delete their own replies while they are members of an open community and
+    nobody hid them."""
     return (
         post.deleted_at is None and post.hidden_by_id is None and post.author_id == user.id and _active(membership)
+        and post.thread.community.is_active
     )
 
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
@@ -100,8 +101,12 @@ def _ensure_member(project: Project, user: User) -> bool:
     ).first()
     if exists is not None:
         return False
-    db.session.add(ProjectMember(project_id=project.id, user_id=user.id))
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # added twice at once: the second finds it there
+            db.session.add(ProjectMember(project_id=project.id, user_id=user.id))
+            db.session.flush()
+    except IntegrityError:
+        return False
     return True
 
 

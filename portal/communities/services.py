@@ -10,6 +10,7 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
@@ -45,6 +46,17 @@ register_message("community.role_changed", _l("Your role in %(community)s change
 
 def community_link(community: Community, endpoint: str = "communities.community") -> str:
     return path_for(endpoint, community_id=community.id)
+
+
+def insert_once(row, conflict_message) -> None:
+    """Insert a row that a unique constraint guards. Two requests that both checked before either
+    wrote (a double click) meet here: the second gets a Conflict instead of a 500."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(conflict_message) from None
 
 
 def refresh_member_count(community: Community) -> None:
@@ -184,8 +196,9 @@ def ask_to_join(user: User, community: Community, note: str = "") -> Membership:
     if not can_ask_to_join(user, community, membership):
         raise NotAllowed(_not_eligible_message(community))
     if membership is None:
-        membership = Membership(community=community, user=user)
-        db.session.add(membership)
+        membership = Membership(community_id=community.id, user_id=user.id, status="pending", role="member")
+        insert_once(membership, _l("Your request to join %(name)s is already waiting for the leader.",
+                                   name=community.name))
     membership.status, membership.role = "pending", "member"
     membership.note = clean_text(note, max_length=200)
     membership.decided_at = membership.decided_by_id = None
@@ -244,8 +257,8 @@ def add_member(actor: User, community: Community, user: User, role: str = "membe
     if membership is not None and membership.status == "active":
         raise Conflict(_l("%(name)s is already a member.", name=user.name), field="user_id")
     if membership is None:
-        membership = Membership(community=community, user=user)
-        db.session.add(membership)
+        membership = Membership(community_id=community.id, user_id=user.id, status="active", role=role)
+        insert_once(membership, _l("%(name)s is already a member.", name=user.name))
     membership.status, membership.role = "active", role
     membership.joined_at = utcnow()
     membership.decided_at, membership.decided_by_id = utcnow(), actor.id

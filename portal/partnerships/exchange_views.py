@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, has_role, require, require_roles
-from ..core.errors import DomainError, NotAllowed, NotFound
+from ..core.converters import MAX_ID
+from ..core.errors import DomainError, Invalid, NotAllowed, NotFound
 from ..core.labels import EXCHANGE_KIND_LABELS, SCHOOL_KIND_LABELS, label
 from ..core.pagination import paginate
 from ..core.timeutil import local_today
@@ -29,7 +30,13 @@ from . import exchanges as services
 from .blueprint import bp
 from .exchange_forms import ExchangeForm
 from .models import EXCHANGE_KINDS, Partnership, TeacherExchange
-from .permissions import can_change_exchange, can_record_exchange, can_view_exchanges, scope_partnerships
+from .permissions import (
+    can_change_exchange,
+    can_record_exchange,
+    can_view_exchanges,
+    can_view_partnership,
+    scope_partnerships,
+)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PER_PAGE = 30
@@ -98,10 +105,19 @@ def _prepare(form: ExchangeForm) -> dict[int, School]:
     return schools
 
 
+def _partnership(value: int | None) -> Partnership | None:
+    """The partnership picked (0: none). An id out of range or of a partnership the viewer may not
+    see gets the same answer, so the form neither fails nor tells another county's names."""
+    if not value:
+        return None
+    partnership = db.session.get(Partnership, value) if 1 <= value <= MAX_ID else None
+    if partnership is None or not can_view_partnership(current_user, partnership):
+        raise Invalid(_l("Choose a partnership from the list."), field="partnership")
+    return partnership
+
+
 def _values(form: ExchangeForm, schools: dict[int, School]) -> dict:
-    partnership = None
-    if form.partnership.data:
-        partnership = db.session.get(Partnership, form.partnership.data)
+    partnership = _partnership(form.partnership.data)
     return dict(kind=form.kind.data, to_school=schools.get(form.to_school.data), start_date=form.start_date.data,
                 end_date=form.end_date.data, partnership=partnership, days_per_week=form.days_per_week.data,
                 notes=form.notes.data or "")

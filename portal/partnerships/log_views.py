@@ -106,7 +106,7 @@ def log_list(partnership_id: int):
     if form.kind.data in ACTIVITY_KINDS:
         stmt = stmt.where(PairingActivity.kind == form.kind.data)
     year = form.year.data or ""
-    if year.isascii() and year.isdigit() and len(year) == 4:
+    if year in {value for value, _label in form.year.choices if value}:  # not 0000 or 9999: no such date
         start = date(int(year), 9, 1)
         stmt = stmt.where(PairingActivity.happened_on >= start,
                           PairingActivity.happened_on < date(int(year) + 1, 9, 1))

@@ -47,6 +47,7 @@ MEMBER_KINDS = {
     "cluster": ("village", "teaching_point"),
 }
 MAX_MEMBERS = 60
+PLAUSIBLE = (date(2000, 1, 1), date(2100, 12, 31))
 
 
 def partnership_link(partnership: Partnership) -> str:
@@ -106,8 +107,13 @@ def save_partnership(
         raise Invalid(_l("Please name the partnership."), field="name")
     if start_date is None:
         raise Invalid(_l("Please give the start date."), field="start_date")
+    # The log reaches 30 days before the start: year 1 is a date arithmetic overflow on every log page.
+    if not PLAUSIBLE[0] <= start_date <= PLAUSIBLE[1]:
+        raise Invalid(_l("The start date is not plausible."), field="start_date")
     if end_date is not None and end_date < start_date:
         raise Invalid(_l("The end date cannot be before the start date."), field="end_date")
+    if end_date is not None and end_date > PLAUSIBLE[1]:
+        raise Invalid(_l("The end date is not plausible."), field="end_date")
     members = list({s.id: s for s in members}.values())
     _check_schools(kind, lead_school, members)
     if actor.county_id is not None and lead_school.county_id != actor.county_id:
@@ -142,6 +148,8 @@ def end_partnership(actor: User, partnership: Partnership, end_date: date) -> No
         raise NotAllowed(_l("You cannot change this partnership."))
     if end_date < partnership.start_date:
         raise Invalid(_l("The end date cannot be before the start date."), field="end_date")
+    if end_date > PLAUSIBLE[1]:
+        raise Invalid(_l("The end date is not plausible."), field="end_date")
     partnership.end_date = end_date
     log.info("partnership ended id=%s on=%s by=%s", partnership.id, end_date, actor.id)
 
@@ -185,6 +193,10 @@ def set_goals(actor: User, partnership: Partnership, school_year: int, goals: st
         raise NotAllowed(_l("Only the bureau, the lead school's principal and the people responsible set goals."))
     if not 2000 <= school_year <= 2100:
         raise Invalid(_l("Unknown school year."), field="school_year")
+    # An ended partnership keeps its record, but has no goals for years after it ended.
+    if partnership.end_date is not None and date(school_year, 9, 1) > partnership.end_date:
+        raise Invalid(_l("The date is after the partnership ended (%(day)s).", day=partnership.end_date.isoformat()),
+                      field="school_year")
     goal = db.session.execute(
         select(PartnershipGoal).where(PartnershipGoal.partnership_id == partnership.id,
                                       PartnershipGoal.school_year == school_year)

@@ -61,6 +61,11 @@ def _form_error(form, exc: DomainError, default_field: str) -> None:
     field.errors = list(field.errors) + [str(exc.message)]
 
 
+def _school(value: int | None) -> School | None:
+    """The school picked in a form; an id no school can have is no school (the service says so)."""
+    return db.session.get(School, value) if value and 1 <= value <= MAX_ID else None
+
+
 def _load_researcher(researcher_id: int) -> User:
     researcher = db.session.get(User, researcher_id)
     if researcher is None or researcher.role != RESEARCHER:
@@ -110,7 +115,7 @@ def log_visit():
     form = VisitForm()
     _visit_choices(form, researcher.id)
     if form.validate_on_submit():
-        school = db.session.get(School, form.school.data) if form.school.data else None
+        school = _school(form.school.data)
         try:
             services.log_visit(current_user, researcher, school, form.visited_on.data, form.kind.data,
                                form.notes.data or "")
@@ -154,7 +159,7 @@ def edit_visit(visit_id: int):
         form.kind.data, form.notes.data = visit.kind, visit.notes_html
         return render_template("partnerships/visit_form.html", form=form, visit=visit)
     if form.validate_on_submit():
-        school = db.session.get(School, form.school.data) if form.school.data else None
+        school = _school(form.school.data)
         try:
             services.update_visit(current_user, visit, school=school, visited_on=form.visited_on.data,
                                   kind=form.kind.data, notes=form.notes.data or "")
@@ -264,7 +269,7 @@ def assign_school(researcher_id: int):
     form = ContactSchoolForm()
     if not form.validate_on_submit():
         return _render_researcher(researcher, assign_form=form, status=400)
-    school = db.session.get(School, form.school.data) if form.school.data else None
+    school = _school(form.school.data)
     try:
         services.assign_contact_school(current_user, researcher, school)
     except DomainError as exc:
