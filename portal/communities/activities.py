@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
@@ -221,8 +221,17 @@ def sign_up(user: User, activity: Activity) -> Participant:
     ).scalar_one_or_none()
     if existing is not None:
         raise Conflict(_l("You have already signed up."))
-    if activity.capacity is not None and activity.signup_count >= activity.capacity:
-        raise Conflict(_l("The activity is full."))
+    if activity.capacity is not None:
+        # Take the place with one conditional UPDATE: two people signing up at the same moment
+        # cannot both get the last place (the row is locked, or SQLite writes one at a time).
+        taken = db.session.execute(
+            update(Activity)
+            .where(Activity.id == activity.id, Activity.signup_count < Activity.capacity)
+            .values(signup_count=Activity.signup_count + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            raise Conflict(_l("The activity is full."))
     participant = Participant(activity_id=activity.id, user_id=user.id)
     insert_once(participant, _l("You have already signed up."))
     _refresh_signups(activity)

@@ -198,3 +198,24 @@ def test_signup_and_reply_counts_follow_their_rows(make, db, world):
     visible = db.session.scalar(select(func.count()).select_from(Post).where(
         Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_by_id.is_(None)))
     assert thread.reply_count == visible == 1
+
+
+def test_two_people_at_the_same_moment_cannot_both_take_the_last_place(db, make):
+    """The place is taken by a conditional UPDATE, not by the (possibly stale) count in memory."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from portal.communities import activities as activity_services
+    from portal.communities.models import Participant
+    from portal.core.errors import Conflict as Full
+
+    county = make.county()
+    community = make.community("teacher", leader=make.user("teacher", county=county), county=county)
+    activity = make.activity(community, capacity=1)
+    first, second = make.member(community).user, make.member(community).user
+    activity_services.sign_up(first, activity)
+    db.session.commit()
+    set_committed_value(activity, "signup_count", 0)  # what a request that read it a moment earlier saw
+    with pytest.raises(Full):
+        activity_services.sign_up(second, activity)
+    db.session.rollback()
+    assert db.session.query(Participant).count() == 1
