@@ -33,6 +33,7 @@ MAX_NAME = 200
 # OOXML packages: never inflated here beyond [Content_Types].xml, but refused when their
 # declared contents are absurd, so no later reader (preview, indexing) meets a zip bomb.
 MAX_ZIP_ENTRIES = 5_000
+MAX_ZIP_ENTRY_BYTES = 46 + 1024  # a central directory record with a long name and extras
 MAX_ZIP_UNPACKED = 1024 * 1024 * 1024
 MAX_ZIP_RATIO = 100
 MAX_CONTENT_TYPES_XML = 1024 * 1024
@@ -160,10 +161,28 @@ def _matches(ext: str, head: bytes, path: Path) -> bool:
     return False
 
 
+def _central_directory_fits(path: Path) -> bool:
+    """Whether the zip's end record announces at most MAX_ZIP_ENTRIES entries in a central
+    directory of a matching size, read before ``ZipFile`` parses every entry into an object:
+    46-byte empty entries cost nothing to send and seconds and GBs to read by the million.
+    (``ZipFile`` reads the directory by its size, so the size is checked, not only the count.)"""
+    read_end = getattr(zipfile, "_EndRecData", None)  # the stdlib's own reader of the end record
+    if read_end is None:
+        return True
+    with path.open("rb") as stream:
+        end = read_end(stream)
+    if end is None:
+        return True  # not a zip: ZipFile refuses it below
+    return (end[zipfile._ECD_ENTRIES_TOTAL] <= MAX_ZIP_ENTRIES
+            and end[zipfile._ECD_SIZE] <= MAX_ZIP_ENTRIES * MAX_ZIP_ENTRY_BYTES)
+
+
 def _is_ooxml(path: Path, ext: str) -> bool:
     """A zip holding [Content_Types].xml and the extension's main part; no macros, no DTD;
     declared sizes within reason (the same zip-bomb guard as the roster import)."""
     try:
+        if not _central_directory_fits(path):
+            raise UploadRefused(_l("This document unpacks to too much data; it is refused."))
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
             names = {e.filename for e in entries}

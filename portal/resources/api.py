@@ -133,7 +133,7 @@ def download_resource(resource_id: int):
     if version is None:
         raise NotFound(_("This resource is a link; it has no file to download."))
     response = send_upload(version.stored_name, version.original_name, version.content_type)
-    services.record_download(current_user, resource, version)
+    services.record_download(current_user, resource, version, response)
     db.session.commit()
     audit.info("resource downloaded id=%s version=%s by=%s api", resource.id, version.id, current_user.id)
     return response

@@ -22,11 +22,14 @@ def visible_resources(user):
     public: every signed-in person; community: active members of a chosen active community;
     pairing: people of the schools of a chosen current partnership (lead or member);
     private: the owner only. The owner always sees their own; the bureau sees every
-    resource that is not private (it supervises what is shared). Deleted ones: nobody."""
+    resource of its scope that is not private (it supervises what is shared there, as it takes
+    resources down there): a county's bureau its county's, the city's all. Deleted ones: nobody."""
     if not has_role(user, *SIGNED_IN):
         return false()
     if user.role == BUREAU:
         by_level = Resource.visibility != "private"
+        if user.county_id is not None:
+            by_level = and_(by_level, or_(Resource.visibility == "public", Resource.county_id == user.county_id))
     else:
         # Uncorrelated IN lists (the person's few communities and partnerships), not EXISTS per
         # row; and one CASE on the level rather than an OR of indexable terms, so a list ordered

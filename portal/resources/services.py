@@ -15,16 +15,17 @@ import time
 from collections.abc import Iterable, MutableMapping
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..communities.models import Community, Membership
 from ..core.authz import BUREAU, has_role
-from ..core.errors import Invalid, NotAllowed
+from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import SUBJECT_LABELS
 from ..core.models import utcnow
 from ..core.sanitize import clean_text
@@ -57,6 +58,7 @@ MAX_TAG_LENGTH = 20
 MAX_LINK = 500
 MAX_NOTE = 200
 MAX_AUDIENCES = 50
+VERSION_ATTEMPTS = 3  # numbers tried when uploads of new versions meet
 VIEW_WINDOW = 3600  # seconds: one person's views of one resource count once an hour
 MAX_SEEN = 60  # resources remembered per person for that (kept in the signed session cookie)
 # Shown in the browser, not downloaded: extension → how the page embeds it.
@@ -251,13 +253,24 @@ def _set_audiences(resource: Resource, audiences: list[ResourceAudience]) -> Non
 
 def _new_version(actor: User, resource: Resource, file, note: str) -> ResourceVersion:
     saved = save_upload(file, kinds=FILE_KINDS, max_bytes=max_upload_bytes())
-    number = (db.session.execute(select(func.max(ResourceVersion.number))
-                                 .where(ResourceVersion.resource_id == resource.id)).scalar() or 0) + 1
-    version = ResourceVersion(resource_id=resource.id, number=number, stored_name=saved.stored_name,
-                              original_name=saved.original_name, content_type=saved.content_type, size=saved.size,
-                              sha256=saved.sha256, note=note, uploaded_by_id=actor.id)
-    db.session.add(version)
-    db.session.flush()
+    # Two uploads at once (a double click) read the same highest number: the one that loses the
+    # unique (resource, number) race takes the next number instead of failing with a 500.
+    for attempt in range(VERSION_ATTEMPTS):
+        number = (db.session.execute(select(func.max(ResourceVersion.number))
+                                     .where(ResourceVersion.resource_id == resource.id)).scalar() or 0) + 1
+        version = ResourceVersion(resource_id=resource.id, number=number, stored_name=saved.stored_name,
+                                  original_name=saved.original_name, content_type=saved.content_type,
+                                  size=saved.size, sha256=saved.sha256, note=note, uploaded_by_id=actor.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(version)
+                db.session.flush()
+        except IntegrityError:
+            if attempt == VERSION_ATTEMPTS - 1:
+                raise Conflict(_l("Another version was uploaded at the same moment; please try again."),
+                               field="file") from None
+            continue
+        break
     resource.current_version_id = version.id
     resource.current_version = version
     return version
@@ -404,10 +417,25 @@ def record_view(user: User, resource: Resource, seen: MutableMapping[str, int] |
     return True
 
 
-def record_download(user: User, resource: Resource, version: ResourceVersion | None) -> ResourceDownload | None:
+def counts_as_download(response) -> bool:
+    """Whether a file response is a download to count: the whole file, or a range from its first
+    byte (a resumable client starting). Not a HEAD or a 304, nor the later pieces of a split or
+    resumed one."""
+    if has_request_context() and request.method != "GET":
+        return False
+    if response.status_code == 200:
+        return True
+    if response.status_code != 206 or not has_request_context() or request.range is None:
+        return False
+    return request.range.ranges[0][0] == 0
+
+
+def record_download(user: User, resource: Resource, version: ResourceVersion | None,
+                    response=None) -> ResourceDownload | None:
     """A download: a row with the person's school (the urban→rural flow) and the counter.
-    The owner fetching their own file is not a download of the shared resource."""
-    if user.id == resource.owner_id:
+    The owner fetching their own file is not a download of the shared resource; given the
+    response, partial and not-modified answers are not counted (``counts_as_download``)."""
+    if user.id == resource.owner_id or (response is not None and not counts_as_download(response)):
         return None
     download = ResourceDownload(resource_id=resource.id, version_id=version.id if version else None,
                                 user_id=user.id, school_id=user.school_id)

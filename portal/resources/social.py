@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime, time
 
 from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, true, union
+from sqlalchemy import delete, func, select, true, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
@@ -95,10 +96,20 @@ def rate_resource(actor: User, resource: Resource, stars) -> ResourceRating:
             db.session.flush()
             log.info("resource rated id=%s stars=%s by=%s", resource.id, stars, actor.id)
             return rating
-    delta = stars - rating.stars
-    if delta:
-        rating.stars, rating.updated_at = stars, utcnow()
-        resource.rating_sum = Resource.rating_sum + delta
+    # A change is written only over the stars it was computed from: when two requests change the
+    # same rating at once, the later one re-reads the other's stars, so the sum never drifts.
+    while rating.stars != stars:
+        before = rating.stars
+        changed = db.session.execute(
+            update(ResourceRating).where(ResourceRating.id == rating.id, ResourceRating.stars == before)
+            .values(stars=stars, updated_at=utcnow()).execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            db.session.refresh(rating)
+            continue
+        set_committed_value(rating, "stars", stars)
+        set_committed_value(rating, "updated_at", utcnow())
+        resource.rating_sum = Resource.rating_sum + (stars - before)
         db.session.flush()
         log.info("resource rating changed id=%s stars=%s by=%s", resource.id, stars, actor.id)
     return rating
@@ -161,7 +172,13 @@ def unmark_used(actor: User, resource: Resource) -> bool:
     ).scalar_one_or_none()
     if use is None:
         return False
-    db.session.delete(use)
+    # Only the request whose DELETE removed the row counts it (two clicks at once: one decrement).
+    removed = db.session.execute(
+        delete(ResourceUse).where(ResourceUse.id == use.id).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expunge(use)
+    if not removed:
+        return False
     resource.use_count = Resource.use_count - 1
     db.session.flush()
     log.info("resource use removed id=%s by=%s", resource.id, actor.id)
@@ -212,7 +229,15 @@ def delete_comment(actor: User, comment: ResourceComment, resource: Resource) ->
     """The author (or the bureau) removes a comment; it is kept, marked deleted, and no longer shown."""
     if not can_delete_comment(actor, comment, resource):
         raise NotAllowed(_l("Only the author can delete this comment."))
-    comment.deleted_at = utcnow()
+    # Only the request that marks it deleted counts it (two clicks at once: one decrement).
+    now = utcnow()
+    marked = db.session.execute(
+        update(ResourceComment).where(ResourceComment.id == comment.id, ResourceComment.deleted_at.is_(None))
+        .values(deleted_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    set_committed_value(comment, "deleted_at", now)
+    if not marked:
+        return
     resource.comment_count = Resource.comment_count - 1
     db.session.flush()
     log.info("resource comment deleted id=%s by=%s", comment.id, actor.id)

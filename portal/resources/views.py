@@ -271,7 +271,7 @@ def _download(resource: Resource, version: ResourceVersion | None):
     if version is None:
         abort(404)  # a link, or a resource whose file is gone
     response = send_upload(version.stored_name, version.original_name, version.content_type)
-    services.record_download(current_user, resource, version)
+    services.record_download(current_user, resource, version, response)
     db.session.commit()
     audit.info("resource downloaded id=%s version=%s by=%s", resource.id, version.id, current_user.id)
     return response
