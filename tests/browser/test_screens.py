@@ -84,6 +84,7 @@ PAGES = [
     ("teacher.rural", "resource-new", "/resources/new"),
     ("principal.rural", "school-resources", "/schools/{school}/resources"),
     ("bureau", "school-resources", "/schools/{school}/resources"),
+    ("bureau", "school-calendar", "/admin/calendar"),
 ]
 COMMUNITY = "示范县小学英语名师+共同体"
 
