@@ -110,6 +110,7 @@ def configure_blueprints(app: Flask) -> None:
     from .resources import api as _resources_api  # noqa: F401
     from .resources.views import bp as resources_bp
     from .scheduling import api as _scheduling_api  # noqa: F401
+    from .scheduling import feeds as _scheduling_feeds  # noqa: F401  (the .ics route)
     from .scheduling.views import bp as scheduling_bp
     from .supervision import api as _supervision_api  # noqa: F401
     from .supervision.views import bp as supervision_bp

@@ -214,6 +214,7 @@ TABLE = [
     ("GET", "/api/v1/partnerships", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/resources", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/live-sessions", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/calendar/<id:user_id>.ics", 401, 404, 404, 404, 200),  # someone else's feed
     ("POST", "/api/v1/live-classes", 401, 422, 422, 422, 422),
     ("POST", "/api/v1/resources", 401, 422, 422, 422, 422),
     ("GET", "/api/v1/resources/<id:resource_id>", 401, 200, 200, 200, 200),

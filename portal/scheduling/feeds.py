@@ -1,0 +1,106 @@
+"""A person's dual-teacher sessions as an iCalendar feed (CONTRACT.md: GET /calendar/<user_id>.ics).
+
+Times carry TZID=PORTAL_TIMEZONE with its VTIMEZONE, so Outlook, Google and Apple calendars show
+local times; every session has a stable UID and a SEQUENCE bumped on each change, and cancelled
+sessions stay in the feed with STATUS:CANCELLED so calendar programs remove them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from icalendar import Calendar, Event
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import User
+from ..accounts.services import token_record
+from ..core.api import api, error_response
+from ..core.authz import BUREAU
+from ..core.labels import SUBJECT_LABELS, label
+from ..core.models import utcnow
+from ..core.timeutil import portal_tz
+from ..extensions import db
+from ..org.models import Classroom
+from .models import LiveClass, LiveSession, ReceivingClassroom
+
+PAST_DAYS = 30  # how far back the feed reaches; the future is the rest of the scheduled classes
+MAX_EVENTS = 2000
+
+
+def _reader() -> User | None:
+    """The person asking: an API token in the header (checked by the api blueprint), one in the
+    query string (calendar programs cannot send headers), or the portal's session cookie."""
+    token = request.args.get("token")
+    if token:
+        record = token_record(token.strip())
+        return record.user if record is not None else None
+    return current_user if current_user.is_authenticated else None
+
+
+def can_read_feed(reader: User, person: User) -> bool:
+    """A person reads their own feed; bureau staff read those of their county's people."""
+    if reader.id == person.id:
+        return True
+    return reader.role == BUREAU and (reader.county_id is None or person.scope_county_id == reader.county_id)
+
+
+def feed_for(person: User) -> bytes:
+    tz = portal_tz()
+    sessions = db.session.execute(
+        select(LiveSession)
+        .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+        .where(
+            or_(LiveClass.main_teacher_id == person.id,
+                LiveClass.id.in_(select(ReceivingClassroom.live_class_id)
+                                 .where(ReceivingClassroom.assistant_id == person.id))),
+            LiveSession.ends_at > utcnow() - timedelta(days=PAST_DAYS),
+        )
+        .options(joinedload(LiveSession.live_class).joinedload(LiveClass.main_classroom)
+                 .joinedload(Classroom.school),
+                 joinedload(LiveSession.live_class).joinedload(LiveClass.main_teacher))
+        .order_by(LiveSession.starts_at)
+        .limit(MAX_EVENTS)
+    ).scalars().all()
+    calendar = Calendar()
+    calendar.add("prodid", "-//Urban-Rural Teaching Community//Dual-teacher classes//ZH")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", _("Dual-teacher classes of %(name)s", name=person.name))
+    calendar.add("x-wr-timezone", str(tz))
+    host = request.host.split(":")[0] or "portal"
+    stamp = utcnow()
+    for session in sessions:
+        live_class = session.live_class
+        room = live_class.main_classroom
+        event = Event()
+        event.add("uid", f"live-session-{session.id}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", session.starts_at.astimezone(tz))
+        event.add("dtend", session.ends_at.astimezone(tz))
+        event.add("summary", _("Dual-teacher class: %(subject)s", subject=label(SUBJECT_LABELS, live_class.subject)))
+        event.add("location", f"{room.school.name} {room.name}")
+        event.add("description", _("Main teacher: %(name)s", name=live_class.main_teacher.name))
+        event.add("sequence", session.sequence)
+        event.add("status", "CANCELLED" if session.status == "cancelled" else "CONFIRMED")
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+@api.route("/calendar/<id:user_id>.ics")
+def calendar_feed(user_id: int):
+    reader = _reader()
+    if reader is None:
+        return error_response(401, "unauthorized", _("Please send a valid token (?token=… or the header)."))
+    person = db.session.get(User, user_id)
+    if person is None or not can_read_feed(reader, person):
+        return error_response(404, "not_found", _("There is no calendar for you here."))
+    db.session.commit()  # the token's last-used time
+    response = Response(feed_for(person), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'inline; filename="live-{person.id}.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
