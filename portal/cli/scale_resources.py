@@ -32,6 +32,7 @@ from ..resources.search_ddl import search_index_deferred
 from .scale import _bulk, _ids, scale_step
 
 RESOURCES = 200_000
+CITY_TEACHERS = 50_000  # from this many teachers on, the full library
 FILES = 20
 URBAN_SHARE = 0.7
 VISIBILITY_WEIGHTS = [("public", 70), ("community", 15), ("pairing", 10), ("private", 5)]
@@ -131,8 +132,11 @@ def scale_resources(rng: random.Random, made: dict) -> None:
         "community": ([t for t in urban if communities_of[t[0]]], [t for t in rural if communities_of[t[0]]]),
         "pairing": ([t for t in urban if partnerships_of[t[1]]], [t for t in rural if partnerships_of[t[1]]]),
     }
+    # The city gets its 200,000; a small seed (the tests') a proportionate library, not a city's.
+    teachers = len(urban) + len(rural)
+    count = RESOURCES if teachers >= CITY_TEACHERS else max(200, teachers * RESOURCES // CITY_TEACHERS)
     rows, audiences = [], []
-    for _ in range(RESOURCES):
+    for _ in range(count):
         visibility = _weighted(rng, VISIBILITY_WEIGHTS)
         urban_pool, rural_pool = pools[visibility]
         if not urban_pool and not rural_pool:
