@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select
 
 from ..core.authz import BUREAU, PRINCIPAL, TEACHER, has_role
-from ..org.models import Classroom
+from ..org.models import Classroom, School
 from .models import LiveClass, ReceivingClassroom
 
 
@@ -34,11 +34,17 @@ def can_change_class(user, live_class: LiveClass) -> bool:
 
 def visible_classes(user):
     """A WHERE clause on LiveClass: the people concerned (main teacher, assistants, the principals
-    of the schools involved) and the bureau."""
+    of the schools involved) and the bureau (county staff: classes that touch their county)."""
     if not (user and user.is_authenticated and user.is_active):
         return LiveClass.id.is_(None)
     if user.role == BUREAU:
-        return LiveClass.id.is_not(None)
+        if user.county_id is None:
+            return LiveClass.id.is_not(None)
+        county_rooms = select(Classroom.id).join(School, School.id == Classroom.school_id).where(
+            School.county_id == user.county_id)
+        return or_(LiveClass.main_classroom_id.in_(county_rooms),
+                   exists().where(ReceivingClassroom.live_class_id == LiveClass.id,
+                                  ReceivingClassroom.classroom_id.in_(county_rooms)))
     mine = [LiveClass.main_teacher_id == user.id,
             exists().where(ReceivingClassroom.live_class_id == LiveClass.id, ReceivingClassroom.assistant_id == user.id)]
     if user.role == PRINCIPAL and user.school_id is not None:

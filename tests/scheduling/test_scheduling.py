@@ -216,3 +216,12 @@ def test_only_the_people_concerned_and_the_bureau_see_sessions(client, api_token
                           (make.user("principal", school=world["point_room"].school), 0), (world["bureau"], 4)]:
         listed = client.get("/api/v1/live-sessions", headers={"Authorization": f"Bearer {api_token(person)}"}).json
         assert listed["total"] == total, person.name
+
+
+def test_county_bureau_staff_see_the_classes_of_their_county_only(client, api_token, make, world):
+    client.post("/api/v1/live-classes", json=body(world),
+                headers={"Authorization": f"Bearer {api_token(world['bureau'])}"})
+    for county, total in [(world["county"], 4), (make.county(), 0)]:
+        staff = make.user("bureau", county=county)
+        listed = client.get("/api/v1/live-sessions", headers={"Authorization": f"Bearer {api_token(staff)}"}).json
+        assert listed["total"] == total
