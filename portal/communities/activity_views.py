@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
+from ..core.forms import form_error
 from ..core.labels import ACTIVITY_KIND_LABELS
 from ..core.pagination import paginate
 from ..core.timeutil import portal_tz
@@ -25,7 +26,7 @@ from . import activities
 from .blueprint import bp
 from .forms import ActivityForm, ActivityTypeForm, AttendanceForm, MinutesForm
 from .models import Activity, ActivityType, Community, Membership, Participant
-from .pages import form_error, load_community
+from .pages import load_community
 from .permissions import (
     can_create_activity,
     can_edit_activity,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.errors import DomainError
+from ..core.forms import form_error
 from ..core.pagination import Page, page_args
 from ..extensions import db
 from . import discussions
@@ -22,11 +23,6 @@ from .blueprint import bp
 from .discussion_forms import ReplyForm, ThreadForm
 from .models import Community, Post, Thread
 from .permissions import can_edit_post, can_edit_thread, can_moderate, can_post, can_read_community, membership_of
-
-
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
 
 
 def _community_options():
@@ -127,7 +123,7 @@ def new_thread(community_id: int):
             thread = discussions.start_thread(current_user, community, title=form.title.data, body=form.body.data)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "body")
+            form_error(form, exc, "body")
         else:
             db.session.commit()
             flash(_("Thread started."), "success")
@@ -202,7 +198,7 @@ def reply(thread_id: int):
             post = discussions.reply(current_user, thread, body=form.body.data)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "body")
+            form_error(form, exc, "body")
             return _render_thread(thread, membership, form, 400 if exc.status == 422 else exc.status, -1)
         url = _thread_url(thread, post)
         db.session.commit()
@@ -225,7 +221,7 @@ def edit_thread(thread_id: int):
             discussions.edit_thread(current_user, thread, title=form.title.data, body=form.body.data)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "body")
+            form_error(form, exc, "body")
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -298,7 +294,7 @@ def edit_post(post_id: int):
             discussions.edit_post(current_user, post, body=form.body.data)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "body")
+            form_error(form, exc, "body")
         else:
             url = _thread_url(thread, post)
             db.session.commit()

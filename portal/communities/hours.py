@@ -22,7 +22,6 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
@@ -30,6 +29,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.exports import cell_text
 from ..core.sanitize import clean_text
 from ..core.timeutil import local_today, school_year_of
 from ..core.web import path_for
@@ -200,13 +200,8 @@ def delete_external_record(actor: User, record: TrainingRecord, person: User | N
 
 # --- Excel ------------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell_text(value) -> str:
-    """Text safe for a spreadsheet cell: no control characters, and never read as a formula."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value if value is not None else ""))
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _hours_number(tenths: int) -> float | int:

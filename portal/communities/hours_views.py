@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..core.authz import PRINCIPAL, RESEARCHER, TEACHER, require
 from ..core.errors import DomainError
+from ..core.exports import XLSX_MIMETYPE
 from ..core.pagination import paginate
 from ..core.templating import nav_item
 from ..extensions import db
@@ -24,7 +25,6 @@ from .hours_forms import ExternalHoursForm
 from .models import TrainingRecord
 from .permissions import can_record_hours, can_view_hours
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LIMIT = 10_000
 
 nav_item("communities.hours", _l("Training hours"), (TEACHER, PRINCIPAL, RESEARCHER), after="org.terms")

@@ -17,11 +17,6 @@ from .models import Community, Membership
 from .permissions import can_view_community, membership_of
 
 
-def form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
-
-
 def load_community(community_id: int) -> tuple[Community, Membership | None]:
     """The community (404 if missing, or closed for all but its managers) and the viewer's membership."""
     community = db.session.execute(

@@ -13,15 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
-from ..accounts.services import normalise_username
 from ..core.authz import require
 from ..core.errors import DomainError, Invalid
+from ..core.forms import form_error
 from ..core.pagination import paginate
 from ..core.validate import query_choice
 from ..extensions import db
 from . import projects
 from .blueprint import bp
 from .models import PROJECT_STATUSES, Community, Membership, Project, ProjectMember, ProjectOutput
+from .pages import find_user
 from .permissions import (
     can_add_project_output,
     can_create_project,
@@ -63,19 +64,6 @@ def _load_project(project_id: int) -> tuple[Project, Membership | None]:
     return project, membership
 
 
-def _find_user(username: str | None, field: str) -> User | None:
-    username = normalise_username(username or "")
-    if not username:
-        return None
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        raise Invalid(_l("There is no account with the username %(username)s.", username=username), field=field)
-    return user
-
-
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
 
 
 def _status(form) -> int:
@@ -130,13 +118,13 @@ def new_project(community_id: int):
     if form.validate_on_submit():
         try:
             project = projects.create_project(
-                current_user, community, title=form.title.data, lead=_find_user(form.lead.data, "lead"),
+                current_user, community, title=form.title.data, lead=find_user(form.lead.data, "lead"),
                 level=form.level.data, summary=form.summary.data or "",
                 started_on=form.started_on.data, ends_on=form.ends_on.data,
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "title")
+            form_error(form, exc, "title")
         else:
             db.session.commit()
             flash(_("Research project %(title)s created.", title=project.title), "success")
@@ -157,14 +145,14 @@ def edit_project(project_id: int):
     if form.validate_on_submit():
         try:
             projects.update_project(
-                current_user, project, title=form.title.data, lead=_find_user(form.lead.data, "lead"),
+                current_user, project, title=form.title.data, lead=find_user(form.lead.data, "lead"),
                 level=form.level.data, summary=form.summary.data or "",
                 started_on=form.started_on.data, ends_on=form.ends_on.data,
             )
             projects.set_project_status(current_user, project, form.status.data)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "title")
+            form_error(form, exc, "title")
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -230,7 +218,7 @@ def add_project_member(project_id: int):
     try:
         if not form.validate_on_submit():
             raise Invalid(_l("Please enter a username."), field="username")
-        user = _find_user(form.username.data, "username")
+        user = find_user(form.username.data, "username")
         projects.add_project_member(current_user, project_obj, user)
     except DomainError as exc:
         return _refused(exc, project_id, member_form=form)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased, joinedload
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import DomainError, Invalid
+from ..core.forms import form_error
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
 from ..core.templating import nav_item
@@ -22,7 +23,7 @@ from . import activity_views, discussion_views, hours_views, member_views, proje
 from .blueprint import bp
 from .forms import CommunityFilterForm, CommunityForm, DescriptionForm, JoinForm
 from .models import KINDS, Activity, Community, Membership, Thread
-from .pages import fail, find_user, form_error, load_community
+from .pages import fail, find_user, load_community
 from .permissions import (
     can_ask_to_join,
     can_create_activity,

@@ -14,13 +14,13 @@ from wtforms import SelectField
 
 from ..core.authz import BUREAU, require_roles
 from ..core.errors import DomainError
+from ..core.exports import XLSX_MIMETYPE
 from ..extensions import db
 from . import roster
 from .views import bp
 
 log = logging.getLogger("portal.audit")
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KIND_CHOICES = [("schools", _l("Schools")), ("classrooms", _l("Classes")), ("users", _l("Users"))]
 TEMPLATE_NAMES = {"schools": "学校导入模板.xlsx", "classrooms": "班级导入模板.xlsx", "users": "用户导入模板.xlsx"}
 

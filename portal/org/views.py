@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
+from ..core.forms import form_error
 from ..core.labels import SCHOOL_KIND_LABELS
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
@@ -20,11 +21,6 @@ from .models import BellSchedule, Classroom, County, School, Term
 from .permissions import can_edit_bell_schedule, can_manage_school, can_manage_terms
 
 bp = Blueprint("org", __name__)
-
-
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
 
 
 # --- schools ---------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ def _save_school_from_form(form: SchoolForm, school: School | None) -> School | 
         )
     except DomainError as exc:
         db.session.rollback()
-        _form_error(form, exc, "name")
+        form_error(form, exc, "name")
         return None
 
 
@@ -193,7 +189,7 @@ def edit_classroom(classroom_id: int):
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "name")
+            form_error(form, exc, "name")
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -238,7 +234,7 @@ def edit_term(term_id: int | None):
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "name")
+            form_error(form, exc, "name")
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -275,7 +271,7 @@ def edit_bell_schedule(school_id: int, schedule_id: int | None):
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "name")
+            form_error(form, exc, "name")
         else:
             db.session.commit()
             flash(_("Bell schedule saved."), "success")

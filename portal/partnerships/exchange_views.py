@@ -9,9 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -19,6 +16,8 @@ from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, has_role, require, require_roles
 from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid, NotAllowed, NotFound
+from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
+from ..core.forms import form_error
 from ..core.labels import EXCHANGE_KIND_LABELS, SCHOOL_KIND_LABELS, label
 from ..core.pagination import paginate
 from ..core.timeutil import local_today
@@ -38,10 +37,8 @@ from .permissions import (
     scope_partnerships,
 )
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PER_PAGE = 30
 RULE_STATUSES = ("meets", "not_yet")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _county_filter() -> tuple[County | None, list[County]]:
@@ -123,13 +120,6 @@ def _values(form: ExchangeForm, schools: dict[int, School]) -> dict:
                 notes=form.notes.data or "")
 
 
-def _form_error(form, exc: DomainError, default_field: str = "to_school") -> None:
-    names = {"partnership": "partnership", "username": "username", "kind": "kind", "to_school": "to_school",
-             "start_date": "start_date", "end_date": "end_date", "days_per_week": "days_per_week"}
-    field = getattr(form, names.get(exc.field or "", default_field))
-    field.errors = list(field.errors) + [str(exc.message)]
-
-
 def _render_form(form, exchange, status=200):
     return render_template("partnerships/exchange_form.html", form=form, exchange=exchange), status
 
@@ -155,7 +145,7 @@ def new_exchange():
             exchange = services.record_exchange(current_user, user=user, **_values(form, schools))
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            form_error(form, exc, "to_school")
             return _render_form(form, None, exc.status)
         db.session.commit()
         flash(_("The placement is recorded; the teacher and both principals were told."), "success")
@@ -194,7 +184,7 @@ def edit_exchange(exchange_id: int):
             services.update_exchange(current_user, exchange, **_values(form, schools))
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            form_error(form, exc, "to_school")
             return _render_form(form, _load(exchange_id), exc.status)
         db.session.commit()
         flash(_("Saved."), "success")
@@ -238,19 +228,8 @@ def exchange_rules():
 # --- Excel ---------------------------------------------------------------------------------------
 
 
-def cell_text(value) -> str:
-    """Text safe for a spreadsheet cell: no control characters, and never read as a formula."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value if value is not None else ""))
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _header(sheet, titles) -> None:
-    cells = []
-    for title in titles:
-        cell = WriteOnlyCell(sheet, value=cell_text(title))
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    sheet.append(cells)
 
 
 @bp.route("/exchanges/export.xlsx")
@@ -266,7 +245,7 @@ def exchange_export():
     sheet = workbook.create_sheet(cell_text(_("Placements"))[:31])
     for letter, width in zip("ABCDEFGHIJK", (14, 16, 10, 16, 24, 24, 12, 12, 8, 24, 30), strict=True):
         sheet.column_dimensions[letter].width = width
-    _header(sheet, [_("Name"), _("Username"), _("Backbone"), _("Kind"), _("From"), _("Placed at"), _("Start date"),
+    header_row(sheet, [_("Name"), _("Username"), _("Backbone"), _("Kind"), _("From"), _("Placed at"), _("Start date"),
                     _("End date"), _("Days a week"), _("Partnership"), _("Notes")])
     yes = _("Yes")
     stmt = services.placements_statement(current_user, county_id=county.id if county else None, kind=kind,
@@ -282,7 +261,7 @@ def exchange_export():
         sheet = workbook.create_sheet(cell_text(_("Exchange ratio"))[:31])
         sheet.column_dimensions["A"].width = 20
         ratio_target, backbone_target = figures.targets()
-        _header(sheet, [_("County"), _("Teachers"), _("In exchange"), "%", _("Target %"), _("Backbone teachers"),
+        header_row(sheet, [_("County"), _("Teachers"), _("In exchange"), "%", _("Target %"), _("Backbone teachers"),
                         "%", _("Target %"), _("As of")])
         for row in [*ratios, figures.total_ratio(ratios, _("Total"))]:
             sheet.append([cell_text(row.name), row.teachers, row.exchanged, row.percent, ratio_target, row.backbone,

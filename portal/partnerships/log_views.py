@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..accounts.models import User
 from ..core.authz import require
 from ..core.errors import DomainError, Invalid, UploadRefused
+from ..core.forms import form_error
 from ..core.pagination import paginate
 from ..core.timeutil import local_today, school_year_of
 from ..core.uploads import extensions_of, send_upload
@@ -70,11 +71,6 @@ def _load_entry(entry_id: int) -> PairingActivity:
 
 def _schools_of(partnership: Partnership) -> list:
     return [partnership.lead_school] + [m.school for m in partnership.members]
-
-
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
 
 
 # --- the log -------------------------------------------------------------------------------------
@@ -175,7 +171,7 @@ def new_log_entry(partnership_id: int):
                 services.add_attachment(current_user, entry, file)
         except DomainError as exc:
             db.session.rollback()  # an entry whose file is refused is not kept either
-            _form_error(form, exc, "files" if isinstance(exc, UploadRefused) else "title")
+            form_error(form, exc, "files" if isinstance(exc, UploadRefused) else "title")
             return _render_form(form, partnership, None, exc.status if isinstance(exc, UploadRefused) else 400)
         db.session.commit()
         flash(_("Logged; the principals of the other schools named were told."), "success")
@@ -203,7 +199,7 @@ def edit_log_entry(entry_id: int):
             services.update_entry(current_user, entry, **_values(form))
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "title")
+            form_error(form, exc, "title")
             return _render_form(form, partnership, entry, 400)
         db.session.commit()
         flash(_("Saved."), "success")
@@ -254,7 +250,7 @@ def add_log_attachment(entry_id: int):
         attachment = services.add_attachment(current_user, entry, form.file.data)
     except DomainError as exc:
         db.session.rollback()
-        _form_error(form, exc, "file")
+        form_error(form, exc, "file")
         return _render_entry(_load_entry(entry_id), form, exc.status if exc.status in (400, 409, 413) else 400)
     db.session.commit()
     flash(_("%(name)s is attached.", name=attachment.original_name), "success")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from ..accounts.models import User
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
+from ..core.forms import form_error
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
 from ..core.timeutil import local_today, school_year_of
@@ -33,12 +34,6 @@ from .permissions import (
 )
 
 __all__ = ["bp"]
-
-
-
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
 
 
 def load_partnership(partnership_id: int) -> Partnership:
@@ -242,7 +237,7 @@ def _save(form: PartnershipForm, item: Partnership | None, schools: dict[int, Sc
         )
     except DomainError as exc:
         db.session.rollback()
-        _form_error(form, exc, "name")
+        form_error(form, exc, "name")
         return None
 
 

@@ -17,6 +17,8 @@ from ..accounts.models import User
 from ..core.authz import BUREAU, RESEARCHER, require, require_roles
 from ..core.converters import MAX_ID
 from ..core.errors import DomainError, NotFound
+from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
+from ..core.forms import form_error
 from ..core.labels import SCHOOL_KIND_LABELS, label
 from ..core.pagination import paginate
 from ..core.templating import nav_item
@@ -26,7 +28,6 @@ from ..extensions import db
 from ..org.models import RURAL_KINDS, County, School, Term
 from . import visits as services
 from .blueprint import bp
-from .exchange_views import XLSX_MIMETYPE, _header, cell_text
 from .models import ResearcherSchool, SchoolVisit
 from .permissions import can_assign_contact_schools, can_change_visit, can_log_visit, can_view_visits
 from .visit_forms import ContactSchoolForm, VisitForm
@@ -52,13 +53,6 @@ def _visit_choices(form: VisitForm, researcher_id: int, extra: School | None = N
     if extra is not None and all(s.id != extra.id for s in schools):
         schools.append(extra)  # a visit stays at a school that is no longer a contact school
     form.school.choices = [(s.id, s.name) for s in schools]
-
-
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    field = getattr(form, exc.field or default_field, None)
-    if field is None or not hasattr(field, "errors"):
-        field = getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
 
 
 def _school(value: int | None) -> School | None:
@@ -121,7 +115,7 @@ def log_visit():
                                form.notes.data or "")
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "school")
+            form_error(form, exc, "school")
             return _render_own(form, exc.status) if own else _render_researcher(researcher, visit_form=form,
                                                                                   status=exc.status)
         db.session.commit()
@@ -165,7 +159,7 @@ def edit_visit(visit_id: int):
                                   kind=form.kind.data, notes=form.notes.data or "")
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "school")
+            form_error(form, exc, "school")
             return render_template("partnerships/visit_form.html", form=form, visit=_load_visit(visit_id)), exc.status
         db.session.commit()
         flash(_("Saved."), "success")
@@ -274,7 +268,7 @@ def assign_school(researcher_id: int):
         services.assign_contact_school(current_user, researcher, school)
     except DomainError as exc:
         db.session.rollback()
-        _form_error(form, exc, "school")
+        form_error(form, exc, "school")
         return _render_researcher(researcher, assign_form=form, status=exc.status)
     db.session.commit()
     flash(_("%(school)s is now a contact school of %(name)s.", school=school.name, name=researcher.name), "success")
@@ -311,7 +305,7 @@ def researcher_export():
     sheet = workbook.create_sheet(cell_text(_("Researchers"))[:31])
     for letter, width in zip("ABCDEFGHI", (14, 16, 14, 10, 26, 14, 10, 10, 10), strict=True):
         sheet.column_dimensions[letter].width = width
-    _header(sheet, [_("Name"), _("Username"), _("County"), _("Contact schools"), _("School"), _("Kind"),
+    header_row(sheet, [_("Name"), _("Username"), _("County"), _("Contact schools"), _("School"), _("Kind"),
                     _("Visits"), _("Target"), _("Behind")])
     yes, no = _("Yes"), _("No")
     term_name = term.name if term else ""

@@ -16,6 +16,8 @@ from openpyxl import Workbook
 
 from ..core.authz import require
 from ..core.errors import DomainError, Invalid
+from ..core.exports import XLSX_MIMETYPE, cell
+from ..core.forms import form_error
 from ..core.labels import RESOURCE_KIND_LABELS, SCHOOL_KIND_LABELS, label
 from ..core.timeutil import local_today
 from ..core.validate import BadRequest
@@ -52,11 +54,6 @@ def _status(exc: DomainError) -> int:
     return 400 if exc.status == 422 else exc.status
 
 
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    target = getattr(form, exc.field or default_field, None) or getattr(form, default_field)
-    target.errors = list(target.errors) + [str(exc.message)]
-
-
 def _rerender(resource: Resource, status: int, message: str, **forms):
     """The detail page again, the failed form showing its error, with a 4xx status."""
     db.session.rollback()
@@ -82,7 +79,7 @@ def rate(resource_id: int):
         form.validate_on_submit()
         social.rate_resource(current_user, resource, form.stars.data)
     except DomainError as exc:
-        _form_error(form, exc, "stars")
+        form_error(form, exc, "stars")
         return _rerender(resource, _status(exc), str(exc.message), rating=form)
     db.session.commit()
     flash(_("Thank you: your rating is saved."), "success")
@@ -107,7 +104,7 @@ def mark_used(resource_id: int):
         social.mark_used(current_user, resource, used_on=form.used_on.data, note=form.note.data or "")
     except DomainError as exc:
         form.used_on.errors, form.note.errors = [], []
-        _form_error(form, exc, "used_on")
+        form_error(form, exc, "used_on")
         return _rerender(resource, _status(exc), str(exc.message), use=form)
     db.session.commit()
     flash(_("Marked as used in your class."), "success")
@@ -125,7 +122,7 @@ def add_comment(resource_id: int):
         comment = social.add_comment(current_user, resource, body=form.body.data)
     except DomainError as exc:
         form.body.errors = []
-        _form_error(form, exc, "body")
+        form_error(form, exc, "body")
         return _rerender(resource, _status(exc), str(exc.message), comment=form)
     db.session.commit()
     flash(_("Comment posted."), "success")
@@ -152,7 +149,7 @@ def edit_comment(comment_id: int):
             social.edit_comment(current_user, comment, resource, body=form.body.data)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "body")
+            form_error(form, exc, "body")
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -204,11 +201,6 @@ def school_resources(school_id: int):
                            kinds=KINDS)
 
 
-def _cell(value):
-    """Text a spreadsheet would run as a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @bp.route("/schools/<id:school_id>/resources/export.xlsx", endpoint="school_resources_export")
@@ -218,7 +210,7 @@ def school_resources_export(school_id: int):
     book = Workbook()
     sheet = book.active
     sheet.title = _("Summary")[:31]
-    sheet.append([_cell(school.name), f"{year}-{year + 1}"])
+    sheet.append([cell(school.name), f"{year}-{year + 1}"])
     sheet.append([_("Resources shared"), row.shared])
     for kind in KINDS:
         if row.shared_by_kind.get(kind):
@@ -235,14 +227,14 @@ def school_resources_export(school_id: int):
                    _("Used in class")])
         for top in rows:
             r = top.resource
-            ws.append([_cell(r.title), str(label(RESOURCE_KIND_LABELS, r.kind)), _cell(r.owner.name),
-                       _cell(top.school_name), str(label(SCHOOL_KIND_LABELS, top.school_kind)), top.downloads,
+            ws.append([cell(r.title), str(label(RESOURCE_KIND_LABELS, r.kind)), cell(r.owner.name),
+                       cell(top.school_name), str(label(SCHOOL_KIND_LABELS, top.school_kind)), top.downloads,
                        top.uses])
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
     return send_file(buffer, as_attachment=True,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     mimetype=XLSX_MIMETYPE,
                      download_name=f"school-{school.id}-resources-{year}-{local_today():%Y%m%d}.xlsx")
 
 

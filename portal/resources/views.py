@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.authz import require
 from ..core.errors import DomainError
+from ..core.forms import form_error
 from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS
 from ..core.pagination import paginate
 from ..core.uploads import clean_filename, extensions_of, send_upload, upload_path
@@ -61,10 +62,8 @@ def _load_version(version_id: int) -> tuple[ResourceVersion, Resource]:
     return version, _load(version.resource_id)
 
 
-def _form_error(form, exc: DomainError, default_field: str) -> None:
-    names = {"community_ids": "communities", "partnership_ids": "partnerships"}
-    field = getattr(form, names.get(exc.field, exc.field or default_field), None) or getattr(form, default_field)
-    field.errors = list(field.errors) + [str(exc.message)]
+# The services name these fields as the API does; the form names them as the page shows them.
+FIELD_ALIASES = {"community_ids": "communities", "partnership_ids": "partnerships"}
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -187,7 +186,7 @@ def new_resource():
                                                link_url=form.link_url.data or None)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "title")
+            form_error(form, exc, "title", FIELD_ALIASES)
             return _render_form(form, None, exc.status)
         db.session.commit()
         flash(_("Shared."), "success")
@@ -216,7 +215,7 @@ def edit_resource(resource_id: int):
                                      link_url=form.link_url.data if resource.is_link else None)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "title")
+            form_error(form, exc, "title", FIELD_ALIASES)
             return _render_form(form, resource, exc.status)
         db.session.commit()
         flash(_("Saved."), "success")
@@ -256,7 +255,7 @@ def new_version(resource_id: int):
             version = services.add_version(current_user, resource, form.file.data, form.note.data or "")
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "file")
+            form_error(form, exc, "file", FIELD_ALIASES)
             return render(exc.status)
         db.session.commit()
         flash(_("Version %(n)d is uploaded.", n=version.number), "success")

@@ -11,10 +11,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from ..core.authz import BUREAU, RESEARCHER, require_roles
+from ..core.exports import XLSX_MIMETYPE, cell, header_row
 from ..core.labels import (
     PAIRING_ACTIVITY_LABELS,
     PARTNERSHIP_KIND_LABELS,
@@ -46,7 +45,6 @@ bp = Blueprint("supervision", __name__)
 
 nav_item("supervision.coverage", _l("Coverage"), (BUREAU, RESEARCHER))
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GAP_PER_PAGE = 50
 HEALTH_PER_PAGE = 30
 PROBLEM_LABELS = {"inactive": _l("Inactive"), "no_goals": _l("No goals")}
@@ -96,23 +94,10 @@ def coverage():
     )
 
 
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value):
-    """Text that a spreadsheet would run as a formula is kept as text (formula injection)."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS_START):
-        return "'" + value
-    return value
 
 
-def _header(sheet, titles) -> None:
-    cells = []
-    for title in titles:
-        cell = WriteOnlyCell(sheet, value=str(title))
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    sheet.append(cells)
 
 
 def _sheet_title(text) -> str:
@@ -124,12 +109,12 @@ def _unpaired_sheet(workbook, county) -> None:
     sheet = workbook.create_sheet(_sheet_title(_("Schools not paired")))
     for letter, width in zip("ABCDEFGH", (18, 28, 14, 16, 8, 10, 22)):
         sheet.column_dimensions[letter].width = width
-    _header(sheet, [_("County"), _("School"), _("Kind"), _("Stage"), _("Weak"), _("Students"),
+    header_row(sheet, [_("County"), _("School"), _("Kind"), _("Stage"), _("Weak"), _("Students"),
                     _("In a partnership")])
     yes, no = _("Yes"), _("No")
     stmt = unpaired_schools_statement(county.id if county else None, paired_today(), local_today())
     for county_name, _id, name, kind, stage, weak, students, in_partnership in db.session.execute(stmt):
-        sheet.append([safe_cell(county_name), safe_cell(name), label(SCHOOL_KIND_LABELS, kind),
+        sheet.append([cell(county_name), cell(name), label(SCHOOL_KIND_LABELS, kind),
                       label(STAGE_LABELS, stage), yes if weak else no, students, yes if in_partnership else no])
 
 
@@ -141,11 +126,11 @@ def coverage_export():
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet(_sheet_title(_("Summary")))
     summary.column_dimensions["A"].width = 24
-    _header(summary, [_("County"), _("Rural teachers"), _("Covered"), "%", _("Rural principals"), _("Covered"), "%",
+    header_row(summary, [_("County"), _("Rural teachers"), _("Covered"), "%", _("Rural principals"), _("Covered"), "%",
                       _("Rural schools"), _("Paired"), "%"])
     total = sum_coverage(rows, _("Total"))
     for row in [*rows, total]:
-        summary.append([safe_cell(row.name), row.teachers.total, row.teachers.done, row.teachers.percent,
+        summary.append([cell(row.name), row.teachers.total, row.teachers.done, row.teachers.percent,
                         row.principals.total, row.principals.done, row.principals.percent,
                         row.schools.total, row.schools.done, row.schools.percent])
     titles = {"teacher": _("Teachers not covered"), "principal": _("Principals not covered")}
@@ -153,13 +138,13 @@ def coverage_export():
         sheet = workbook.create_sheet(_sheet_title(titles[role]))
         for letter, width in zip("ABCDEF", (18, 28, 12, 16, 16, 20)):
             sheet.column_dimensions[letter].width = width
-        _header(sheet, [_("County"), _("School"), _("Name"), _("Username"), _("Phone"), _("Subjects")])
+        header_row(sheet, [_("County"), _("School"), _("Name"), _("Username"), _("Phone"), _("Subjects")])
         stmt = gap_statement(role, county.id if county else None, with_phone=True)
         for county_name, _school_id, school_name, _user_id, name, username, subjects, phone in (
             db.session.execute(stmt.execution_options(yield_per=2000))
         ):
-            sheet.append([safe_cell(county_name), safe_cell(school_name), safe_cell(name), safe_cell(username),
-                          safe_cell(phone), safe_cell(subjects_text(subjects))])
+            sheet.append([cell(county_name), cell(school_name), cell(name), cell(username),
+                          cell(phone), cell(subjects_text(subjects))])
     _unpaired_sheet(workbook, county)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -224,7 +209,7 @@ def partnership_health_export():
     sheet = workbook.create_sheet(_sheet_title(_("Partnership health")))
     for letter, width in zip("ABCDE", (30, 22, 26, 12, 12)):
         sheet.column_dimensions[letter].width = width
-    _header(sheet, [_("Partnership"), _("Kind"), _("Lead school"), _("Start date"), _("End date"),
+    header_row(sheet, [_("Partnership"), _("Kind"), _("Lead school"), _("Start date"), _("End date"),
                     _("Member schools"), _("Log entries"),
                     *[label(PAIRING_ACTIVITY_LABELS, kind) for kind in ACTIVITY_KINDS],
                     _("Latest entry"), _("People exchanged"), _("Researcher visits"), _("Goals written"),
@@ -233,7 +218,7 @@ def partnership_health_export():
     for row in rows:
         p = row.partnership
         sheet.append([
-            safe_cell(p.name), label(PARTNERSHIP_KIND_LABELS, p.kind), safe_cell(row.lead_name), p.start_date,
+            cell(p.name), label(PARTNERSHIP_KIND_LABELS, p.kind), cell(row.lead_name), p.start_date,
             p.end_date, row.members, row.entries, *[row.activities.get(kind, 0) for kind in ACTIVITY_KINDS],
             row.last_entry, row.people_exchanged, row.visits, yes if row.has_goals else no,
             "、".join(str(PROBLEM_LABELS[problem]) for problem in row.problems) or _("OK"),
