@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..accounts.services import user_ids_from_list
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
@@ -268,7 +268,6 @@ def cancel(activity_id: int):
                    _("The activity is cancelled; those signed up were told."), editors_only=True)
 
 
-_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
 @bp.route("/activities/<id:activity_id>/attendance", methods=["POST"])
@@ -284,13 +283,7 @@ def attendance(activity_id: int):
         if any(not (v.isascii() and v.isdigit() and len(v) < 10) for v in raw):
             raise Invalid(_l("The register was not filled in correctly; please try again."), field="present")
         present = {int(v) for v in raw}
-        names = [n for n in _SEPARATORS.split(form.walk_ins.data or "") if n]
-        if names:
-            found = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(names))).all())
-            unknown = [n for n in names if n not in found]
-            if unknown:
-                raise Invalid(_l("Unknown usernames: %(names)s", names=", ".join(unknown[:10])), field="walk_ins")
-            present |= set(found.values())
+        present |= set(user_ids_from_list(form.walk_ins.data, field="walk_ins"))
         count = activities.record_attendance(current_user, item, present)
     except DomainError as exc:
         return _activity_fail(exc, activity_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts.models import User
+from ..accounts.services import user_ids_from_list
 from ..core.authz import require
 from ..core.errors import DomainError, Invalid, UploadRefused
 from ..core.forms import form_error
@@ -36,7 +35,6 @@ from .models import (
 from .permissions import can_edit_log_entry, can_log_activity, can_view_log_entry, can_view_partnership
 
 audit = logging.getLogger("portal.audit")
-_SEPARATORS = re.compile(r"[\s,，、;；]+")
 MAX_FILES_AT_ONCE = services.MAX_ATTACHMENTS
 
 
@@ -119,16 +117,7 @@ def _prepare(form: LogEntryForm, partnership: Partnership) -> None:
 
 
 def _people_ids(raw: str) -> list[int]:
-    names = list(dict.fromkeys(n for n in _SEPARATORS.split(raw or "") if n))
-    if len(names) > services.MAX_PEOPLE:
-        raise Invalid(_l("An entry names at most %(n)d people.", n=services.MAX_PEOPLE), field="people")
-    if not names:
-        return []
-    found = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(names))).all())
-    unknown = [n for n in names if n not in found]
-    if unknown:
-        raise Invalid(_l("Unknown usernames: %(names)s", names=", ".join(unknown[:10])), field="people")
-    return [found[n] for n in names]
+    return user_ids_from_list(raw, field="people", max_count=services.MAX_PEOPLE)
 
 
 def _values(form: LogEntryForm) -> dict:
