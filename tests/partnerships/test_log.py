@@ -230,8 +230,10 @@ def test_the_list_filter_matches_the_predicate(db, make, world):
         assert listed == {e.id for e in entries if can_view_log_entry(user, e, w["partnership"])}, name
 
 
-def test_kind_and_school_year_filters(client, auth, make, world):
+def test_kind_and_school_year_filters(client, auth, make, world, db):
     w = world
+    w["partnership"].start_date = local_today() - timedelta(days=400)  # last school year is a choice too
+    db.session.commit()
     entry_of(make, w, title="本学年送教", kind="send_lessons")
     entry_of(make, w, title="本学年互访", kind="visit")
     auth.login("bureau1")
