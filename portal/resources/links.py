@@ -1,5 +1,5 @@
-"""Resources attached to things people do together: community activities now, dual-teacher
-classes later. A kind of link names its table, the column holding the owner and who may attach.
+"""Resources attached to things people do together: community activities and dual-teacher
+classes. A kind of link names its table, the column holding the owner and who may attach.
 
 To add a kind: a model like ``ActivityResource`` (owner id, resource_id, added_by_id, unique on
 the pair), a ``LinkKind`` in ``KINDS``, and thin wrappers like the activity ones below.
@@ -24,7 +24,7 @@ from ..communities.models import Activity
 from ..communities.permissions import can_edit_activity, can_view_community, membership_of
 from ..core.errors import NotAllowed, NotFound
 from ..extensions import db
-from .models import ActivityResource, Resource
+from .models import ActivityResource, LiveClassResource, Resource
 from .permissions import can_view_resource, visible_resources
 from .search import apply_search, normalise_query
 
@@ -50,8 +50,15 @@ def _can_attach_to_activity(user, activity: Activity) -> bool:
     return can_edit_activity(user, activity, membership_of(user, activity.community))
 
 
+def _can_attach_to_live_class(user, live_class) -> bool:
+    from ..scheduling.permissions import can_attach_to_class
+
+    return can_attach_to_class(user, live_class)
+
+
 ACTIVITY = LinkKind("activity", ActivityResource, "activity_id", _can_attach_to_activity)
-KINDS: dict[str, LinkKind] = {ACTIVITY.name: ACTIVITY}
+LIVE_CLASS = LinkKind("live_class", LiveClassResource, "live_class_id", _can_attach_to_live_class)
+KINDS: dict[str, LinkKind] = {ACTIVITY.name: ACTIVITY, LIVE_CLASS.name: LIVE_CLASS}
 
 
 # --- the generic services ------------------------------------------------------------------------
@@ -157,3 +164,17 @@ def activity_context(user, activity: Activity, membership) -> dict:
         "resource_matches": attachable(user, rq, activity.id) if rq else [],
     }
 
+
+
+# --- dual-teacher classes ---------------------------------------------------------------------------
+
+
+def live_class_context(user, live_class, editable: bool) -> dict:
+    """What ``resources/_live_class_resources.html`` needs on a class's page (two queries)."""
+    rq = normalise_query(request.args.get("rq")) if has_request_context() and editable else ""
+    return {
+        "class_resources": linked_resources(user, LIVE_CLASS, live_class.id),
+        "can_attach_resources": editable,
+        "resource_query": rq,
+        "resource_matches": attachable(user, rq, live_class.id, kind=LIVE_CLASS) if rq else [],
+    }

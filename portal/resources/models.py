@@ -201,3 +201,15 @@ class ActivityResource(db.Model):
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+
+
+class LiveClassResource(db.Model):
+    """A resource attached to a dual-teacher class (课件, 学案 the receiving rooms need)."""
+
+    __tablename__ = "live_class_resources"
+    __table_args__ = (UniqueConstraint("live_class_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    live_class_id: Mapped[int] = mapped_column(ForeignKey("live_classes.id", ondelete="CASCADE"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

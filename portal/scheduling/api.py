@@ -16,6 +16,7 @@ from ..core.validate import get_int, get_str, json_body, parse_date, parse_iso_d
 from ..extensions import db
 from ..org.models import Classroom, Term
 from . import services
+from .bells import class_bell_warnings
 from .models import LiveClass, LiveSession, ReceivingClassroom
 from .permissions import visible_classes
 from .recurrence import Slot
@@ -103,13 +104,15 @@ def create_live_class():
         skip_dates={parse_date(d, "skip_dates") for d in skip},
         skip_clashes=skip_clashes,
     )
+    warnings = class_bell_warnings(live_class)
     db.session.commit()
     sessions = db.session.execute(
         select(LiveSession).where(LiveSession.live_class_id == live_class.id).order_by(LiveSession.starts_at)
     ).scalars().all()
     return jsonify({"id": live_class.id, "subject": live_class.subject,
                     "sessions": [{"id": s.id, "starts_at": isoformat_local(s.starts_at),
-                                  "ends_at": isoformat_local(s.ends_at)} for s in sessions]}), 201
+                                  "ends_at": isoformat_local(s.ends_at)} for s in sessions],
+                    "warnings": [w.as_json() for w in warnings]}), 201
 
 
 @api.route("/live-sessions")
@@ -120,7 +123,9 @@ def list_live_sessions():
     stmt = (
         select(LiveSession)
         .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
-        .where(visible_classes(current_user))
+        # The visible classes first (a teacher's few), then their sessions by (class, start) index:
+        # not every session of the week checked against the rule one by one.
+        .where(LiveSession.live_class_id.in_(select(LiveClass.id).where(visible_classes(current_user))))
         .order_by(LiveSession.starts_at, LiveSession.id)
     )
     for name, column, op in (("from", LiveSession.ends_at, "gt"), ("to", LiveSession.starts_at, "lt")):

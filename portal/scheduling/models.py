@@ -54,6 +54,9 @@ class LiveClass(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("first_date <= last_date", name="dates"),
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 12", name="grade"),
+        # The class list: current or ended classes (by last date), by subject.
+        Index("ix_live_classes_last_date", "last_date"),
+        Index("ix_live_classes_subject_last_date", "subject", "last_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,6 +130,9 @@ class LiveSession(TimestampMixin, db.Model):
     moved: Mapped[bool] = mapped_column(default=False)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE: bumped on change
     note: Mapped[str] = mapped_column(String(200), default="")
+    # Cancelled because the series changed (not by hand): a later change of the series that
+    # brings its date back revives it (same UID in calendars) instead of leaving it cancelled.
+    series_removed: Mapped[bool] = mapped_column(default=False)
 
     live_class: Mapped[LiveClass] = relationship()
 
@@ -149,3 +155,27 @@ class Booking(db.Model):
     role: Mapped[str] = mapped_column(String(20))  # main_teacher, assistant, main_classroom, receiving_classroom
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SessionAttendance(TimestampMixin, db.Model):
+    """Who was there in one receiving classroom after a session, recorded by its assistant: the
+    students present of the class size and a short feedback. A session with attendance is a
+    delivered period for that receiving school."""
+
+    __tablename__ = "live_attendance"
+    __table_args__ = (
+        UniqueConstraint("session_id", "classroom_id"),
+        CheckConstraint("present >= 0", name="present"),
+        CheckConstraint("class_size >= 1 AND present <= class_size", name="class_size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
+    classroom_id: Mapped[int] = mapped_column(ForeignKey("classrooms.id"), index=True)
+    present: Mapped[int] = mapped_column(Integer)
+    class_size: Mapped[int] = mapped_column(Integer)
+    feedback: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    classroom: Mapped[Classroom] = relationship()
+    recorded_by: Mapped[User | None] = relationship()

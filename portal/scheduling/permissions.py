@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
 
-from ..core.authz import BUREAU, PRINCIPAL, TEACHER, has_role
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..org.models import Classroom, School
 from .models import LiveClass, ReceivingClassroom
 
@@ -34,10 +34,11 @@ def can_change_class(user, live_class: LiveClass) -> bool:
 
 def visible_classes(user):
     """A WHERE clause on LiveClass: the people concerned (main teacher, assistants, the principals
-    of the schools involved) and the bureau (county staff: classes that touch their county)."""
+    of the schools involved), the researchers and the bureau (county staff: classes that touch
+    their county). ``can_view_class`` is the same rule for one class."""
     if not (user and user.is_authenticated and user.is_active):
         return LiveClass.id.is_(None)
-    if user.role == BUREAU:
+    if user.role in (BUREAU, RESEARCHER):
         if user.county_id is None:
             return LiveClass.id.is_not(None)
         county_rooms = select(Classroom.id).join(School, School.id == Classroom.school_id).where(
@@ -53,3 +54,50 @@ def visible_classes(user):
         mine.append(exists().where(ReceivingClassroom.live_class_id == LiveClass.id,
                                    ReceivingClassroom.classroom_id.in_(school_rooms)))
     return or_(*mine)
+
+
+def _schools_of(live_class: LiveClass) -> set[int]:
+    return {live_class.main_classroom.school_id} | {r.classroom.school_id for r in live_class.receiving}
+
+
+def can_view_class(user, live_class: LiveClass) -> bool:
+    """The main teacher, the assistants, the principals of the schools involved, and researchers
+    and bureau staff of a county the class touches (city staff: every class)."""
+    if not has_role(user, BUREAU, RESEARCHER, PRINCIPAL, TEACHER):
+        return False
+    if user.id == live_class.main_teacher_id or any(r.assistant_id == user.id for r in live_class.receiving):
+        return True
+    if user.role in (BUREAU, RESEARCHER):
+        if user.county_id is None:
+            return True
+        counties = {live_class.main_classroom.school.county_id} | {r.classroom.school.county_id
+                                                                   for r in live_class.receiving}
+        return user.county_id in counties
+    if user.role == PRINCIPAL:
+        return user.school_id is not None and user.school_id in _schools_of(live_class)
+    return False
+
+
+def can_view_session(user, session) -> bool:
+    """Whoever may see the class sees its sessions."""
+    return can_view_class(user, session.live_class)
+
+
+def can_attach_to_class(user, live_class: LiveClass) -> bool:
+    """Resources of a class: those who change it, and its assistants (materials for their room)."""
+    if has_role(user, TEACHER, PRINCIPAL) and any(r.assistant_id == user.id for r in live_class.receiving):
+        return True
+    return can_change_class(user, live_class)
+
+
+def can_record_attendance(user, live_class: LiveClass, classroom_id: int) -> bool:
+    """A receiving room's attendance: its assistant, the main teacher, and the bureau of the county."""
+    if has_role(user, TEACHER, PRINCIPAL):
+        if user.id == live_class.main_teacher_id:
+            return True
+        return any(r.classroom_id == classroom_id and r.assistant_id == user.id for r in live_class.receiving)
+    if has_role(user, BUREAU):
+        return user.county_id is None or live_class.main_classroom.school.county_id == user.county_id or any(
+            r.classroom_id == classroom_id and r.classroom.school.county_id == user.county_id
+            for r in live_class.receiving)
+    return False

@@ -8,7 +8,7 @@ import logging
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
@@ -16,6 +16,7 @@ from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import SUBJECT_LABELS
 from ..core.sanitize import clean_text
 from ..core.timeutil import to_local
+from ..core.web import path_for
 from ..extensions import db
 from ..org.models import Classroom, Term
 from .conflicts import Need, clash_dates, describe, find_clashes
@@ -33,6 +34,14 @@ register_message("live.session_moved", _l("The dual-teacher class %(subject)s mo
 
 def _label_subject(code: str) -> str:
     return str(SUBJECT_LABELS.get(code, code))
+
+
+def class_link(live_class: LiveClass) -> str:
+    return path_for("scheduling.live_class", class_id=live_class.id)
+
+
+def session_link(session: LiveSession) -> str:
+    return path_for("scheduling.live_session", session_id=session.id)
 
 
 def needs_of(main_teacher_id: int, main_classroom_id: int, receiving: list[tuple[int, int]]) -> list[Need]:
@@ -102,12 +111,16 @@ def plan(*, main_teacher_id: int, main_classroom: Classroom, receiving: list[tup
     return wanted, find_clashes(needs, wanted, ignore_class_id=ignore_class_id)
 
 
-def _book(session: LiveSession, live_class_id: int, needs: list[Need]) -> None:
-    db.session.add_all([
-        Booking(session_id=session.id, live_class_id=live_class_id, kind=n.kind, resource_id=n.resource_id,
-                role=n.role, starts_at=session.starts_at, ends_at=session.ends_at)
-        for n in needs
-    ])
+def _book(sessions, live_class_id: int, needs: list[Need]) -> None:
+    """One booking per session and need, in one INSERT (a term's class has ~80 of them).
+    ``sessions`` are LiveSession rows, or anything with ``id``, ``starts_at`` and ``ends_at``."""
+    rows = [
+        {"session_id": s.id, "live_class_id": live_class_id, "kind": n.kind, "resource_id": n.resource_id,
+         "role": n.role, "starts_at": s.starts_at, "ends_at": s.ends_at}
+        for s in sessions for n in needs
+    ]
+    if rows:
+        db.session.execute(insert(Booking), rows)
 
 
 def schedule_live_class(
@@ -154,16 +167,21 @@ def schedule_live_class(
     db.session.add(live_class)
     db.session.flush()
     needs = needs_of(main_teacher.id, main_classroom.id, pairs)
-    sessions = [LiveSession(live_class_id=live_class.id, starts_at=o.starts_at, ends_at=o.ends_at,
-                            occurrence_date=o.day) for o in wanted]
-    db.session.add_all(sessions)
-    db.session.flush()
-    for session in sessions:
-        _book(session, live_class.id, needs)
-    db.session.flush()
+    # Two statements whatever the length of the term (one executemany, one read of the new ids):
+    # an INSERT ... RETURNING per row is what the ORM would do here on SQLite.
+    db.session.execute(insert(LiveSession), [
+        {"live_class_id": live_class.id, "starts_at": o.starts_at, "ends_at": o.ends_at, "occurrence_date": o.day}
+        for o in wanted
+    ])
+    sessions = db.session.execute(
+        select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at)
+        .where(LiveSession.live_class_id == live_class.id)
+    ).all()
+    _book(sessions, live_class.id, needs)
     people = {main_teacher.id} | {a for _c, a in pairs}
     when = to_local(wanted[0].starts_at).strftime("%Y-%m-%d %H:%M")
-    notify(people - {actor.id}, "live.class_scheduled", params={"subject": _label_subject(subject), "when": when})
+    notify(people - {actor.id}, "live.class_scheduled", link=class_link(live_class),
+           params={"subject": _label_subject(subject), "when": when})
     log.info("live class scheduled id=%s sessions=%d by=%s", live_class.id, len(sessions), actor.id)
     return live_class
 
@@ -182,7 +200,7 @@ def cancel_session(actor: User, session: LiveSession, note: str = "") -> None:
     session.note = clean_text(note, max_length=200)
     session.sequence += 1
     db.session.execute(delete(Booking).where(Booking.session_id == session.id))
-    notify(_people(live_class) - {actor.id}, "live.session_cancelled",
+    notify(_people(live_class) - {actor.id}, "live.session_cancelled", link=session_link(session),
            params={"subject": _label_subject(live_class.subject),
                    "when": to_local(session.starts_at).strftime("%Y-%m-%d %H:%M")})
 
@@ -209,9 +227,9 @@ def move_session(actor: User, session: LiveSession, day: date, start: time, end:
     session.starts_at, session.ends_at, session.moved = target.starts_at, target.ends_at, True
     session.sequence += 1
     db.session.execute(delete(Booking).where(Booking.session_id == session.id))
-    _book(session, live_class.id, needs)
+    _book([session], live_class.id, needs)
     db.session.flush()
-    notify(_people(live_class) - {actor.id}, "live.session_moved",
+    notify(_people(live_class) - {actor.id}, "live.session_moved", link=session_link(session),
            params={"subject": _label_subject(live_class.subject), "old": old,
                    "new": to_local(target.starts_at).strftime("%Y-%m-%d %H:%M")})
 

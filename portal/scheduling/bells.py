@@ -1,0 +1,116 @@
+"""Bell-period warnings: a live lesson the receiving school cannot fit into its own periods.
+
+Each school keeps its own bell schedule (作息时间), so the same lesson is period 3 in one school and
+period 4 in another. A session fits a school when it starts inside one of its periods and ends
+inside one (the same, or a later one for a double lesson across a short break). A session that
+does not fit is allowed (the school may rearrange its day) but the people scheduling are told.
+Schools without a bell schedule get no warning: there is nothing to compare with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..core.timeutil import to_local
+from ..extensions import db
+from ..org.models import BellPeriod, BellSchedule, Classroom, School
+
+MAX_DATES = 40  # dates listed per warning
+
+
+def schedules_of(school_ids: set[int]) -> dict[int, list[BellSchedule]]:
+    """Every bell schedule of the schools with its periods (two queries)."""
+    if not school_ids:
+        return {}
+    rows = db.session.execute(
+        select(BellSchedule).where(BellSchedule.school_id.in_(sorted(school_ids)))
+        .options(selectinload(BellSchedule.periods)).order_by(BellSchedule.id)
+    ).scalars()
+    result: dict[int, list[BellSchedule]] = {}
+    for schedule in rows:
+        result.setdefault(schedule.school_id, []).append(schedule)
+    return result
+
+
+def schedule_on(schedules: list[BellSchedule], day: date) -> BellSchedule | None:
+    """As ``org.services.schedule_for``, over schedules already loaded: a seasonal one that
+    applies, else the default."""
+    seasonal = [s for s in schedules if s.from_month_day and s.applies_on(day)]
+    if seasonal:
+        return seasonal[0]
+    return next((s for s in schedules if not s.from_month_day), None)
+
+
+def periods_covering(periods: list[BellPeriod], start: time, end: time) -> list[BellPeriod] | None:
+    """The periods a lesson from start to end occupies, or None when it does not fit them."""
+    first = next((p for p in periods if p.start_time <= start < p.end_time), None)
+    last = next((p for p in periods if p.start_time < end <= p.end_time), None)
+    if first is None or last is None or last.number < first.number:
+        return None
+    return [p for p in periods if first.number <= p.number <= last.number]
+
+
+@dataclass
+class BellWarning:
+    """One receiving school whose periods a lesson time does not fit, with the dates concerned."""
+
+    school_id: int
+    school: str
+    classroom_id: int
+    classroom: str
+    starts: str  # local "HH:MM"
+    ends: str
+    schedule: str  # the bell schedule's name
+    periods: str  # the school's periods that day, "1 08:00–08:40 · 2 …"
+    dates: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"school_id": self.school_id, "school": self.school, "classroom_id": self.classroom_id,
+                "classroom": self.classroom, "starts": self.starts, "ends": self.ends,
+                "bell_schedule": self.schedule, "periods": self.periods, "dates": self.dates[:MAX_DATES],
+                "count": len(self.dates)}
+
+
+def bell_warnings(classroom_ids: list[int], times: list[tuple]) -> list[BellWarning]:
+    """Warnings for lessons at ``times`` (aware (starts_at, ends_at) pairs) in the receiving
+    classrooms: one per (classroom, lesson time, bell schedule), listing the dates."""
+    if not classroom_ids or not times:
+        return []
+    rooms = db.session.execute(
+        select(Classroom.id, Classroom.name, School.id, School.name).join(School, School.id == Classroom.school_id)
+        .where(Classroom.id.in_(sorted(set(classroom_ids))))
+    ).all()
+    schedules = schedules_of({r[2] for r in rooms})
+    found: dict[tuple, BellWarning] = {}
+    for starts_at, ends_at in sorted(times):
+        start, end = to_local(starts_at), to_local(ends_at)
+        for room_id, room_name, school_id, school_name in rooms:
+            schedule = schedule_on(schedules.get(school_id, []), start.date())
+            if schedule is None or not schedule.periods:
+                continue
+            if periods_covering(schedule.periods, start.time(), end.time()) is not None:
+                continue
+            key = (room_id, start.time(), end.time(), schedule.id)
+            if key not in found:
+                found[key] = BellWarning(
+                    school_id, school_name, room_id, room_name, start.strftime("%H:%M"), end.strftime("%H:%M"),
+                    schedule.name, " · ".join(f"{p.number} {p.start_time:%H:%M}–{p.end_time:%H:%M}"
+                                               for p in schedule.periods))
+            found[key].dates.append(start.date().isoformat())
+    return sorted(found.values(), key=lambda w: (w.dates[0], w.school, w.classroom))
+
+
+def class_bell_warnings(live_class, from_date: date | None = None) -> list[BellWarning]:
+    """The warnings of a class's scheduled sessions (from a date on)."""
+    from .models import LiveSession
+
+    stmt = select(LiveSession.starts_at, LiveSession.ends_at).where(
+        LiveSession.live_class_id == live_class.id, LiveSession.status == "scheduled")
+    if from_date is not None:
+        stmt = stmt.where(LiveSession.occurrence_date >= from_date)
+    times = [tuple(row) for row in db.session.execute(stmt)]
+    return bell_warnings([r.classroom_id for r in live_class.receiving], times)

@@ -1,0 +1,120 @@
+"""Home panels: a teacher's today's and next dual-teacher sessions; a principal's term figures."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from ..core.authz import PRINCIPAL, TEACHER
+from ..core.home import home_panel
+from ..core.labels import SUBJECT_LABELS, label
+from ..core.models import utcnow
+from ..core.timeutil import local_today
+from ..org.services import current_term
+from . import timetable
+
+ROOM_ENDPOINT = "live.room"  # the live room page, when the live capability provides it
+
+
+def _session_link(entry, now) -> str:
+    """The live room while a session is to come; its own page (attendance) once it is over."""
+    if ROOM_ENDPOINT in current_app.view_functions and not entry.cancelled and entry.session.ends_at > now:
+        return url_for(ROOM_ENDPOINT, session_id=entry.session.id)
+    from .timetable_views import session_url
+
+    return session_url(entry.session) or url_for("scheduling.my_timetable", week=entry.start.date().isoformat())
+
+
+@home_panel(15)
+def sessions_panel(user):
+    """Teachers (main or assistant) and principals who teach: today's and the next sessions."""
+    if user.role not in (TEACHER, PRINCIPAL):
+        return None
+    now = utcnow()
+    entries = timetable.upcoming_for(user, now)
+    if not entries and user.role == PRINCIPAL:
+        return None
+    today = local_today()
+    items = []
+    for entry in entries:
+        day = _("Today") if entry.start.date() == today else entry.start.strftime("%m-%d")
+        hint = f"{day} {entry.start:%H:%M}–{entry.end:%H:%M}"
+        if entry.here is not None:
+            hint += " · " + entry.here.label
+        if entry.cancelled:
+            hint += " · " + _("Cancelled")
+        elif entry.session.moved:
+            hint += " · " + _("Moved")
+        role = _("main teacher") if entry.live_class.main_teacher_id == user.id else _("assistant")
+        items.append({"text": f"{label(SUBJECT_LABELS, entry.live_class.subject)} ({role})",
+                      "url": _session_link(entry, now), "hint": hint})
+    return {"title": _("Today's and next dual-teacher sessions"), "items": items,
+            "empty": _("No dual-teacher sessions are coming up for you."),
+            "more": {"url": url_for("scheduling.my_timetable"), "text": _("My timetable")}}
+
+
+@home_panel(16)
+def term_figures_panel(user):
+    """Principals: this term's dual-teacher periods of their school, delivered of planned, by subject."""
+    if user.role != PRINCIPAL or user.school_id is None:
+        return None
+    term = current_term()
+    if term is None:
+        return None
+    overview = timetable.term_overview(user.school_id, term, utcnow())
+    link = url_for("scheduling.term_overview", school_id=user.school_id)
+    roles = {"main": _("as main school"), "receiving": _("as receiving school")}
+    items = [
+        {"text": f"{label(SUBJECT_LABELS, row.subject)} ({roles[role]})", "url": link,
+         "hint": _("%(done)d of %(planned)d periods delivered, %(cancelled)d cancelled", done=row.delivered,
+                   planned=row.planned, cancelled=row.cancelled)}
+        for role in ("main", "receiving") for row in overview[role]
+    ]
+    return {"title": _("Dual-teacher periods this term"), "items": items[:8],
+            "empty": _("Your school has no dual-teacher classes this term."),
+            "more": {"url": link, "text": _("Term overview")}}
+
+
+# --- the live room at the right time (added by the live capability) ---------------------------------
+
+LIVE_SOON_MINUTES = 15  # a session starting this soon, or running, puts its room first on the home page
+
+
+@home_panel(5)
+def live_now_panel(user):
+    """The main teacher's and assistants' way into the room of a session starting within
+    LIVE_SOON_MINUTES or running now (two queries)."""
+    if user.role not in (TEACHER, PRINCIPAL) or ROOM_ENDPOINT not in current_app.view_functions:
+        return None
+    from datetime import timedelta
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from ..core.timeutil import to_local
+    from ..extensions import db
+    from .models import LiveClass, LiveSession
+
+    now = utcnow()
+    class_ids = db.session.execute(timetable.teacher_classes(user.id)).scalars().all()
+    if not class_ids:  # the classes first: see timetable.upcoming_for
+        return None
+    sessions = db.session.execute(
+        select(LiveSession)
+        .where(LiveSession.live_class_id.in_(class_ids), LiveSession.status != "cancelled",
+               LiveSession.starts_at <= now + timedelta(minutes=LIVE_SOON_MINUTES), LiveSession.ends_at > now)
+        .options(joinedload(LiveSession.live_class).joinedload(LiveClass.main_classroom))
+        .order_by(LiveSession.starts_at).limit(3)
+    ).scalars().all()
+    if not sessions:
+        return None
+    items = []
+    for session in sessions:
+        live_class = session.live_class
+        starts, ends = to_local(session.starts_at), to_local(session.ends_at)
+        state = _("Running now") if session.starts_at <= now else _("Starts at %(time)s", time=f"{starts:%H:%M}")
+        items.append({"text": _("Enter the live room: %(subject)s", subject=live_class.title or label(
+                          SUBJECT_LABELS, live_class.subject)),
+                      "url": url_for(ROOM_ENDPOINT, session_id=session.id),
+                      "hint": f"{state} · {starts:%H:%M}–{ends:%H:%M}"})
+    return {"title": _("Live now"), "items": items}

@@ -1,0 +1,358 @@
+"""Week timetables (the "virtual timetable") and the term overview per school.
+
+Every school keeps its own bell schedule, so one live session is period 3 at the urban main
+school and period 4 at a village receiving school: each session is shown with the periods of the
+school looking at it (and of every school it links). The week of sessions is one query for the
+sessions with their classes, one for the receiving classrooms, one for the bell schedules of the
+schools involved and one for their periods, and one for the calendar's special days, however
+many sessions the week holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from ..accounts.models import User
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
+from ..core.timeutil import portal_tz, to_local
+from ..extensions import db
+from ..org.models import BellSchedule, Classroom, School, Term
+from .bells import periods_covering, schedule_on, schedules_of
+from .models import CalendarDay, LiveClass, LiveSession, ReceivingClassroom, SessionAttendance
+
+# --- who may see which timetable ------------------------------------------------------------
+
+
+def _in_county(user, county_id: int | None) -> bool:
+    return user.county_id is None or user.county_id == county_id
+
+
+def can_view_teacher_week(user, teacher: User) -> bool:
+    """Yourself; a principal their school's teachers; researchers and the bureau their county's."""
+    if not has_role(user, TEACHER, PRINCIPAL, RESEARCHER, BUREAU):
+        return False
+    if teacher.id == user.id:
+        return True
+    if user.role == PRINCIPAL:
+        return user.school_id is not None and teacher.school_id == user.school_id
+    if user.role in (RESEARCHER, BUREAU):
+        return teacher.school is not None and _in_county(user, teacher.school.county_id)
+    return False
+
+
+def can_view_classroom_week(user, classroom: Classroom) -> bool:
+    """Teachers and principals the classrooms of their school; researchers and the bureau their county's."""
+    if has_role(user, TEACHER, PRINCIPAL):
+        return user.school_id is not None and classroom.school_id == user.school_id
+    if has_role(user, RESEARCHER, BUREAU):
+        return _in_county(user, classroom.school.county_id)
+    return False
+
+
+def can_view_school_week(user, school: School) -> bool:
+    """The school's principal; researchers and the bureau of its county."""
+    if has_role(user, PRINCIPAL):
+        return user.school_id == school.id
+    if has_role(user, RESEARCHER, BUREAU):
+        return _in_county(user, school.county_id)
+    return False
+
+
+can_view_term_overview = can_view_school_week
+
+
+# --- weeks in local time ------------------------------------------------------------------------
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.isoweekday() - 1)
+
+
+def week_bounds(monday: date) -> tuple[datetime, datetime]:
+    """The week Monday 00:00 to the next Monday 00:00, local, as aware UTC instants."""
+    tz = portal_tz()
+    start = datetime.combine(monday, time(0, 0), tz).astimezone(UTC)
+    end = datetime.combine(monday + timedelta(days=7), time(0, 0), tz).astimezone(UTC)
+    return start, end
+
+
+# --- bell schedules ----------------------------------------------------------------------------
+
+
+def period_numbers(schedule: BellSchedule | None, start: time, end: time) -> list[int] | None:
+    """The period numbers a local start–end occupies at a school (the rule of the bell warnings:
+    it starts inside a period and ends inside the same or a later one). None when the school has
+    no bell schedule that day; [] when the session falls outside its periods."""
+    if schedule is None or not schedule.periods:
+        return None
+    covering = periods_covering(schedule.periods, start, end)
+    return [p.number for p in covering] if covering is not None else []
+
+
+def period_label(numbers: list[int] | None) -> str:
+    if numbers is None:
+        return _("No bell schedule")
+    if not numbers:
+        return _("Outside periods")
+    if len(numbers) == 1:
+        return _("Period %(n)d", n=numbers[0])
+    return _("Periods %(a)d–%(b)d", a=numbers[0], b=numbers[-1])
+
+
+# --- the week ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SchoolPeriods:
+    school: School
+    role: str  # "main" or "receiving"
+    periods: list[int] | None
+
+    @property
+    def label(self) -> str:
+        return period_label(self.periods)
+
+
+@dataclass
+class Entry:
+    session: LiveSession
+    live_class: LiveClass
+    start: datetime  # local
+    end: datetime
+    here: SchoolPeriods | None  # the viewed school's periods (None: the school is not in this class)
+    schools: list[SchoolPeriods]  # the main school first, then the receiving schools
+
+    @property
+    def cancelled(self) -> bool:
+        return self.session.status == "cancelled"
+
+
+@dataclass
+class Day:
+    day: date
+    entries: list[Entry] = field(default_factory=list)
+    special: CalendarDay | None = None
+
+
+@dataclass
+class Week:
+    monday: date
+    days: list[Day]
+
+    @property
+    def previous(self) -> date:
+        return self.monday - timedelta(days=7)
+
+    @property
+    def next(self) -> date:
+        return self.monday + timedelta(days=7)
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def count(self) -> int:
+        return sum(len(d.entries) for d in self.days)
+
+
+def teacher_classes(user_id: int):
+    return select(LiveClass.id).where(or_(
+        LiveClass.main_teacher_id == user_id,
+        LiveClass.id.in_(select(ReceivingClassroom.live_class_id).where(ReceivingClassroom.assistant_id == user_id)),
+    ))
+
+
+def classroom_classes(classroom_id: int):
+    return select(LiveClass.id).where(or_(
+        LiveClass.main_classroom_id == classroom_id,
+        LiveClass.id.in_(select(ReceivingClassroom.live_class_id).where(ReceivingClassroom.classroom_id == classroom_id)),
+    ))
+
+
+def school_classes(school_id: int):
+    rooms = select(Classroom.id).where(Classroom.school_id == school_id)
+    return select(LiveClass.id).where(or_(
+        LiveClass.main_classroom_id.in_(rooms),
+        LiveClass.id.in_(select(ReceivingClassroom.live_class_id).where(ReceivingClassroom.classroom_id.in_(rooms))),
+    ))
+
+
+def week_of(class_ids, monday: date, school_id: int | None, county_id: int | None = None) -> Week:
+    """The sessions of these classes (a select of LiveClass.id) in the local week from ``monday``,
+    each with its periods at ``school_id`` and at every school of its class."""
+    start, end = week_bounds(monday)
+    sessions = db.session.execute(
+        select(LiveSession)
+        .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+        .where(LiveSession.live_class_id.in_(class_ids), LiveSession.starts_at >= start, LiveSession.starts_at < end)
+        .options(
+            contains_eager(LiveSession.live_class).options(
+                joinedload(LiveClass.main_teacher),
+                joinedload(LiveClass.main_classroom).joinedload(Classroom.school),
+                selectinload(LiveClass.receiving).options(
+                    joinedload(ReceivingClassroom.classroom).joinedload(Classroom.school),
+                    joinedload(ReceivingClassroom.assistant),
+                ),
+            )
+        )
+        .order_by(LiveSession.starts_at, LiveSession.id)
+    ).unique().scalars().all()
+    school_ids = {school_id} if school_id else set()
+    for session in sessions:
+        school_ids.add(session.live_class.main_classroom.school_id)
+        school_ids.update(r.classroom.school_id for r in session.live_class.receiving)
+    schedules = schedules_of(school_ids)
+    days = [Day(monday + timedelta(days=i)) for i in range(7)]
+    for special in special_days(monday, monday + timedelta(days=6), county_id):
+        days[(special.day - monday).days].special = special
+    for session in sessions:
+        entry = _entry(session, schedules, school_id)
+        index = (entry.start.date() - monday).days
+        if 0 <= index < 7:
+            days[index].entries.append(entry)
+    return Week(monday, days)
+
+
+def _entry(session: LiveSession, schedules: dict[int, list[BellSchedule]], school_id: int | None) -> Entry:
+    start, end = to_local(session.starts_at), to_local(session.ends_at)
+    live_class = session.live_class
+
+    def at(school: School, role: str) -> SchoolPeriods:
+        schedule = schedule_on(schedules.get(school.id, []), start.date())
+        return SchoolPeriods(school, role, period_numbers(schedule, start.time(), end.time()))
+
+    schools = [at(live_class.main_classroom.school, "main")]
+    seen = {live_class.main_classroom.school_id}
+    for receiving in live_class.receiving:
+        if receiving.classroom.school_id not in seen:
+            seen.add(receiving.classroom.school_id)
+            schools.append(at(receiving.classroom.school, "receiving"))
+    here = next((s for s in schools if s.school.id == school_id), None)
+    return Entry(session, live_class, start, end, here, schools)
+
+
+def special_days(first: date, last: date, county_id: int | None) -> list[CalendarDay]:
+    """Holidays and make-up days in the range; a county's own entry wins over the city-wide one."""
+    rows = db.session.execute(
+        select(CalendarDay).where(
+            CalendarDay.day >= first, CalendarDay.day <= last,
+            or_(CalendarDay.county_id.is_(None), CalendarDay.county_id == county_id),
+        ).order_by(CalendarDay.day, CalendarDay.county_id.is_not(None))
+    ).scalars()
+    by_day: dict[date, CalendarDay] = {}
+    for row in rows:
+        by_day[row.day] = row
+    return list(by_day.values())
+
+
+# --- upcoming sessions (home panel) ------------------------------------------------------------
+
+
+def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
+    """The person's sessions from the start of today (local: today's earlier ones too, for their
+    attendance), cancelled ones included so a change is seen; each with the periods of the
+    person's school."""
+    today = to_local(now).date()
+    start = datetime.combine(today, time(0, 0), portal_tz()).astimezone(UTC)
+    # The person's classes first (few, by index): inside the ORDER BY ... LIMIT below, PostgreSQL
+    # would otherwise walk every future session in time order looking for theirs.
+    class_ids = db.session.execute(teacher_classes(user.id)).scalars().all()
+    if not class_ids:
+        return []
+    sessions = db.session.execute(
+        select(LiveSession)
+        .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+        .where(LiveSession.live_class_id.in_(class_ids), LiveSession.ends_at > start)
+        .options(contains_eager(LiveSession.live_class).options(
+            joinedload(LiveClass.main_classroom).joinedload(Classroom.school),
+            selectinload(LiveClass.receiving).options(
+                joinedload(ReceivingClassroom.classroom).joinedload(Classroom.school)),
+        ))
+        .order_by(LiveSession.starts_at, LiveSession.id)
+        .limit(limit)
+    ).unique().scalars().all()
+    school_ids = {user.school_id} if user.school_id else set()
+    for session in sessions:
+        school_ids.add(session.live_class.main_classroom.school_id)
+        school_ids.update(r.classroom.school_id for r in session.live_class.receiving)
+    schedules = schedules_of(school_ids)
+    return [_entry(s, schedules, user.school_id) for s in sessions]
+
+
+# --- the term overview -------------------------------------------------------------------------
+
+
+@dataclass
+class OverviewRow:
+    subject: str
+    role: str  # "main" or "receiving"
+    planned: int = 0
+    delivered: int = 0
+    cancelled: int = 0
+    missing: int = 0  # past, not cancelled, not delivered (attendance not recorded)
+
+    @property
+    def upcoming(self) -> int:
+        return self.planned - self.delivered - self.cancelled - self.missing
+
+    @property
+    def percent(self) -> int:
+        due = self.planned - self.cancelled
+        return round(100 * self.delivered / due) if due > 0 else 0
+
+
+def term_overview(school_id: int, term: Term, now: datetime) -> dict[str, list[OverviewRow]]:
+    """Per subject, the periods of the term's sessions at the school: as main school (delivered:
+    status "done") and as receiving school (one period per receiving classroom of the school;
+    delivered: an attendance record for that classroom). One aggregate query."""
+    in_term = (LiveSession.occurrence_date >= term.start_date, LiveSession.occurrence_date <= term.end_date)
+    rooms = select(Classroom.id).where(Classroom.school_id == school_id)
+    cancelled = LiveSession.status == "cancelled"
+    past = LiveSession.starts_at < now
+
+    def sums(delivered):
+        return (
+            func.count().label("planned"),
+            func.sum(case((delivered, 1), else_=0)).label("delivered"),
+            func.sum(case((cancelled, 1), else_=0)).label("cancelled"),
+            func.sum(case((past & ~cancelled & ~delivered, 1), else_=0)).label("missing"),
+        )
+
+    as_main = (
+        select(LiveClass.subject, literal("main").label("role"), *sums(LiveSession.status == "done"))
+        .select_from(LiveSession).join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+        .where(LiveClass.main_classroom_id.in_(rooms), *in_term)
+        .group_by(LiveClass.subject)
+    )
+    as_receiving = (
+        select(LiveClass.subject, literal("receiving").label("role"), *sums(SessionAttendance.id.is_not(None)))
+        .select_from(LiveSession).join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+        .join(ReceivingClassroom, ReceivingClassroom.live_class_id == LiveClass.id)
+        .outerjoin(SessionAttendance, (SessionAttendance.session_id == LiveSession.id)
+                   & (SessionAttendance.classroom_id == ReceivingClassroom.classroom_id))
+        .where(ReceivingClassroom.classroom_id.in_(rooms), *in_term)
+        .group_by(LiveClass.subject)
+    )
+    result: dict[str, list[OverviewRow]] = {"main": [], "receiving": []}
+    for subject, role, planned, delivered, cancelled_n, missing in db.session.execute(union_all(as_main, as_receiving)):
+        result[role].append(OverviewRow(subject, role, int(planned), int(delivered or 0), int(cancelled_n or 0),
+                                        int(missing or 0)))
+    for rows in result.values():
+        rows.sort(key=lambda r: r.subject)
+    return result
+
+
+def totals(rows: list[OverviewRow], role: str) -> OverviewRow:
+    total = OverviewRow("", role)
+    for row in rows:
+        total.planned += row.planned
+        total.delivered += row.delivered
+        total.cancelled += row.cancelled
+        total.missing += row.missing
+    return total

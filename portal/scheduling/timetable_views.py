@@ -1,0 +1,172 @@
+"""Pages: week timetables of a teacher, a classroom and a school with each school's own period
+numbers, and a school's term overview of planned and delivered periods (with its Excel export)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import current_app, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
+from ..core.errors import NotFound
+from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
+from ..core.labels import SUBJECT_LABELS, label
+from ..core.models import utcnow
+from ..core.templating import nav_item
+from ..core.timeutil import local_today
+from ..core.validate import BadRequest, query_int
+from ..extensions import db
+from ..org.models import Classroom, School, Term
+from ..org.services import current_term
+from . import timetable
+from .views import bp
+
+ALL_ROLES = (TEACHER, PRINCIPAL, RESEARCHER, BUREAU)
+
+nav_item("scheduling.my_timetable", _l("My timetable"), (TEACHER, PRINCIPAL), after="org.terms")
+
+
+def _monday():
+    """The Monday of the week asked for (?week=any date of it), or of this week."""
+    raw = request.args.get("week")
+    if not raw:
+        return timetable.monday_of(local_today())
+    try:
+        day = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not 2000 <= day.year <= 2100:
+        raise BadRequest(_l("week must be a date like 2026-09-07."), field="week")
+    return timetable.monday_of(day)
+
+
+def _room_opener(user):
+    return lambda classroom: timetable.can_view_classroom_week(user, classroom)
+
+
+# The session and class pages (written elsewhere), linked when they exist.
+SESSION_PAGES = ("scheduling.live_session",)
+CLASS_PAGES = ("scheduling.live_class",)
+
+
+def _link(endpoints, object_id: int) -> str | None:
+    for endpoint in endpoints:
+        rules = list(current_app.url_map.iter_rules(endpoint)) if endpoint in current_app.view_functions else []
+        if rules and len(rules[0].arguments) == 1:
+            return url_for(endpoint, **{next(iter(rules[0].arguments)): object_id})
+    return None
+
+
+def session_url(session) -> str | None:
+    """The session's page, else its class's page, when those pages exist."""
+    return _link(SESSION_PAGES, session.id) or _link(CLASS_PAGES, session.live_class_id)
+
+
+def _render(kind: str, subject, week: timetable.Week, school: School | None, **extra):
+    return render_template(
+        "scheduling/week.html", kind=kind, subject=subject, week=week, school=school, today=local_today(),
+        can_open_room=_room_opener(current_user), session_url=session_url,
+        can_school=school is not None and timetable.can_view_school_week(current_user, school), **extra,
+    )
+
+
+@bp.route("/timetable")
+@require_roles(TEACHER, PRINCIPAL)
+def my_timetable():
+    """One's own week: the classes one teaches or assists, with one's school's periods."""
+    return _teacher_week(current_user, mine=True)
+
+
+@bp.route("/timetable/teachers/<id:user_id>")
+@require_roles(*ALL_ROLES)
+def teacher_timetable(user_id: int):
+    teacher = db.get_or_404(User, user_id)
+    if teacher.role not in (TEACHER, PRINCIPAL):
+        raise NotFound(_l("Only teachers and principals have a timetable."))
+    require(timetable.can_view_teacher_week(current_user, teacher))
+    return _teacher_week(teacher, mine=teacher.id == current_user.id)
+
+
+def _teacher_week(teacher: User, *, mine: bool):
+    monday = _monday()
+    school = teacher.school
+    week = timetable.week_of(timetable.teacher_classes(teacher.id), monday, teacher.school_id,
+                             school.county_id if school else None)
+    return _render("teacher", teacher, week, school, mine=mine)
+
+
+@bp.route("/timetable/classrooms/<id:classroom_id>")
+@require_roles(*ALL_ROLES)
+def classroom_timetable(classroom_id: int):
+    classroom = db.get_or_404(Classroom, classroom_id)
+    require(timetable.can_view_classroom_week(current_user, classroom))
+    week = timetable.week_of(timetable.classroom_classes(classroom.id), _monday(), classroom.school_id,
+                             classroom.school.county_id)
+    return _render("classroom", classroom, week, classroom.school)
+
+
+@bp.route("/timetable/schools/<id:school_id>")
+@require_roles(*ALL_ROLES)
+def school_timetable(school_id: int):
+    school = db.get_or_404(School, school_id)
+    require(timetable.can_view_school_week(current_user, school))
+    week = timetable.week_of(timetable.school_classes(school.id), _monday(), school.id, school.county_id)
+    return _render("school", school, week, school)
+
+
+def _term() -> Term:
+    term_id = query_int("term")
+    if term_id is not None:
+        term = db.session.get(Term, term_id)
+        if term is None:
+            raise NotFound(_l("There is no term with this id."), field="term")
+        return term
+    term = current_term()
+    if term is None:
+        raise NotFound(_l("No term has been set up yet: the bureau adds the terms first."))
+    return term
+
+
+@bp.route("/timetable/schools/<id:school_id>/term")
+@require_roles(*ALL_ROLES)
+def term_overview(school_id: int):
+    school = db.get_or_404(School, school_id)
+    require(timetable.can_view_term_overview(current_user, school))
+    term = _term()
+    overview = timetable.term_overview(school.id, term, utcnow())
+    terms = db.session.execute(select(Term).order_by(Term.start_date.desc()).limit(12)).scalars().all()
+    totals = {role: timetable.totals(rows, role) for role, rows in overview.items()}
+    return render_template("scheduling/overview.html", school=school, term=term, terms=terms, overview=overview,
+                           totals=totals)
+
+
+@bp.route("/timetable/schools/<id:school_id>/term.xlsx")
+@require_roles(*ALL_ROLES)
+def term_overview_export(school_id: int):
+    school = db.get_or_404(School, school_id)
+    require(timetable.can_view_term_overview(current_user, school))
+    term = _term()
+    overview = timetable.term_overview(school.id, term, utcnow())
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Term overview"))
+    sheet.append([cell_text(school.name), cell_text(term.name), term.start_date.isoformat(),
+                  term.end_date.isoformat()])
+    header_row(sheet, [_("As"), _("Subject"), _("Planned periods"), _("Delivered"), _("Cancelled"),
+                       _("Not recorded"), _("Still to come"), _("Share delivered")])
+    roles = {"main": _("Main school"), "receiving": _("Receiving school")}
+    for role in ("main", "receiving"):
+        for row in overview[role]:
+            sheet.append([cell_text(roles[role]), cell_text(label(SUBJECT_LABELS, row.subject)), row.planned,
+                          row.delivered, row.cancelled, row.missing, row.upcoming, row.percent])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"term-overview-{school.id}-{term.id}.xlsx")
