@@ -1,0 +1,715 @@
+"""Pages of lesson observations (听课评课): my observations, observations of me, the record form
+(saved as you type), the record, amendments, the teacher's acknowledgement and reply, files,
+action steps, and the bureau's rubric templates."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import User
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, ROLES, TEACHER, require, require_roles
+from ..core.errors import DomainError, Invalid, NotAllowed
+from ..core.forms import form_error
+from ..core.models import utcnow
+from ..core.pagination import paginate
+from ..core.templating import nav_item
+from ..core.timeutil import isoformat_local, local_today, school_year_of
+from ..core.uploads import extensions_of, send_upload
+from ..core.validate import json_body, query_int
+from ..extensions import db
+from ..org.models import Classroom, School
+from ..scheduling.models import LiveClass, LiveSession
+from ..scheduling.permissions import visible_classes
+from . import services
+from .forms import AmendForm, AttachmentForm, FilterForm, ObservationForm, ReplyForm, RubricForm
+from .models import (
+    KINDS,
+    ActionStep,
+    Observation,
+    ObservationAmendment,
+    ObservationAttachment,
+    RubricTemplate,
+)
+from .permissions import (
+    can_amend_observation,
+    can_edit_observation,
+    can_observe_session,
+    can_record_observations,
+    can_respond_to_observation,
+    can_see_private_notes,
+    can_view_observation,
+    visible_observations,
+)
+from .rubrics import can_edit_rubrics, ensure_default_template, level_label, parse_levels, save_template_version
+
+bp = Blueprint("observations", __name__)
+
+nav_item("observations.index", _l("Observations"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER), after="resources.index")
+
+_PROGRESS_PARTIAL = Path(__file__).resolve().parents[2] / "templates" / "observations" / "_progress.html"
+
+
+def _load(observation_id: int) -> Observation:
+    observation = db.session.execute(
+        select(Observation).where(Observation.id == observation_id)
+        .options(joinedload(Observation.observer), joinedload(Observation.observed_teacher),
+                 joinedload(Observation.school), joinedload(Observation.classroom),
+                 joinedload(Observation.rubric_template),
+                 selectinload(Observation.attachments), selectinload(Observation.action_steps),
+                 selectinload(Observation.amendments).joinedload(ObservationAmendment.user))
+    ).scalar_one_or_none()
+    if observation is None:
+        abort(404)
+    # Someone who may not read it is not told that it exists.
+    require(can_view_observation(current_user, observation), hide=True)
+    return observation
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+def _progress():
+    """The quota progress bar (observations.quota), once that module is there."""
+    if not _PROGRESS_PARTIAL.exists():
+        return None
+    try:
+        from .quota import progress_for
+    except ImportError:
+        return None
+    return progress_for(current_user)
+
+
+def _year_choices() -> list[tuple[str, str]]:
+    this = school_year_of(local_today())
+    return [(str(y), f"{y}–{y + 1}") for y in range(this, this - 6, -1)]
+
+
+def _filtered(stmt, form: FilterForm):
+    if form.status.data in ("draft", "final"):
+        stmt = stmt.where(Observation.status == form.status.data)
+    if form.kind.data in KINDS:
+        stmt = stmt.where(Observation.kind == form.kind.data)
+    year = form.year.data or ""
+    if year in {value for value, _label in _year_choices()}:
+        stmt = stmt.where(Observation.observed_on >= date(int(year), 9, 1),
+                          Observation.observed_on < date(int(year) + 1, 9, 1))
+    return stmt
+
+
+def _list_options(stmt):
+    return stmt.options(joinedload(Observation.observer), joinedload(Observation.observed_teacher),
+                        joinedload(Observation.school)).order_by(Observation.observed_on.desc(),
+                                                                  Observation.id.desc())
+
+
+@bp.route("/observations")
+@login_required
+def index():
+    """My observations; with ?scope=all the records of others I may read (principals: their
+    school's; researchers and the bureau: their county's)."""
+    form = FilterForm(request.args)
+    form.year.choices = [("", _("All years"))] + _year_choices()
+    scope = request.args.get("scope")
+    if scope == "all" and current_user.role in (PRINCIPAL, RESEARCHER, BUREAU):
+        stmt = select(Observation).where(visible_observations(current_user), Observation.observer_id != current_user.id)
+    else:
+        scope = "mine"
+        stmt = select(Observation).where(Observation.observer_id == current_user.id)
+    page = paginate(db.session, _list_options(_filtered(stmt, form)))
+    can_record = can_record_observations(current_user)
+    return render_template("observations/index.html", page=page, form=form, scope=scope, progress=_progress(),
+                           can_record=can_record, sessions=_recent_sessions() if can_record and scope == "mine" else [])
+
+
+RECENT_SESSIONS = timedelta(days=7)
+
+
+def _recent_sessions() -> list[LiveSession]:
+    """Live dual-teacher lessons of the past week one may observe (an entry to the prefilled form)."""
+    now = utcnow()
+    return list(db.session.execute(
+        select(LiveSession).join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+        .where(visible_classes(current_user), LiveSession.starts_at <= now,
+               LiveSession.starts_at >= now - RECENT_SESSIONS, LiveSession.status != "cancelled",
+               LiveClass.main_teacher_id != current_user.id)
+        .options(joinedload(LiveSession.live_class).joinedload(LiveClass.main_teacher))
+        .order_by(LiveSession.starts_at.desc()).limit(5)
+    ).scalars())
+
+
+@bp.route("/observations/of-me")
+@login_required
+def of_me():
+    """The final records of my lessons, with what I still have to acknowledge."""
+    form = FilterForm(request.args)
+    form.year.choices = [("", _("All years"))] + _year_choices()
+    stmt = select(Observation).where(Observation.observed_teacher_id == current_user.id,
+                                     Observation.status == "final")
+    page = paginate(db.session, _list_options(_filtered(stmt, form)))
+    steps = db.session.execute(
+        select(ActionStep).join(Observation, Observation.id == ActionStep.observation_id)
+        .where(ActionStep.teacher_id == current_user.id, Observation.status == "final", ActionStep.status != "met")
+        .order_by(ActionStep.id)
+    ).scalars().all()
+    return render_template("observations/of_me.html", page=page, form=form, steps=steps)
+
+
+# --- the form ------------------------------------------------------------------------------------
+
+
+def _school_choices() -> list[tuple[str, str]]:
+    stmt = select(School.id, School.name).where(School.is_active.is_(True)).order_by(School.name)
+    county = current_user.scope_county_id
+    if county is not None:
+        stmt = stmt.where(School.county_id == county)
+    return [("", "—")] + [(str(i), n) for i, n in db.session.execute(stmt).all()]
+
+
+def _people_of(school_id: int | None) -> list[tuple[str, str]]:
+    if not school_id:
+        return []
+    rows = db.session.execute(
+        select(User.id, User.name, User.username).where(User.school_id == school_id, User.active.is_(True),
+                                                        User.role.in_((TEACHER, PRINCIPAL)), User.id != current_user.id)
+        .order_by(User.name, User.id)
+    ).all()
+    return [(str(i), f"{n} ({u})") for i, n, u in rows]
+
+
+def _rooms_of(school_id: int | None) -> list[tuple[str, str]]:
+    if not school_id:
+        return []
+    rows = db.session.execute(
+        select(Classroom.id, Classroom.grade, Classroom.name)
+        .where(Classroom.school_id == school_id, Classroom.is_active.is_(True))
+        .order_by(Classroom.grade, Classroom.name)
+    ).all()
+    return [(str(i), _("Grade %(g)d %(name)s", g=g, name=n)) for i, g, n in rows]
+
+
+def _as_int(value) -> int | None:
+    value = str(value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 10 else None
+
+
+def _prepare(form: ObservationForm, extra_teacher: User | None = None) -> None:
+    school_id = _as_int(form.school_id.data)
+    form.school_id.choices = _school_choices()
+    if school_id and str(school_id) not in {v for v, _n in form.school_id.choices}:
+        school = db.session.get(School, school_id)
+        if school is not None:  # a live session's school outside one's county, a teacher who moved
+            form.school_id.choices.append((str(school.id), school.name))
+    form.observed_teacher_id.choices = [("", "—")] + _people_of(school_id)
+    if extra_teacher is not None and str(extra_teacher.id) not in {v for v, _n in form.observed_teacher_id.choices}:
+        form.observed_teacher_id.choices.append((str(extra_teacher.id), f"{extra_teacher.name} ({extra_teacher.username})"))
+    form.classroom_id.choices = [("", "—")] + _rooms_of(school_id)
+    room_id = _as_int(form.classroom_id.data)
+    if room_id and str(room_id) not in {v for v, _n in form.classroom_id.choices}:
+        room = db.session.get(Classroom, room_id)
+        if room is not None:
+            form.classroom_id.choices.append((str(room.id), f"{room.school.name} · {room.name}"))
+
+
+def _raw(form: ObservationForm, template: RubricTemplate) -> dict:
+    raw = {name: getattr(form, name).data for name in (
+        "observed_teacher_id", "classroom_id", "observed_on", "periods", "subject", "topic", "kind", "record_html",
+        "strengths", "problems", "suggestions", "action_steps", "grade", "private_notes", "live_session_id")}
+    raw["scores"] = {d["code"]: request.form.get(f"score-{d['code']}", "") for d in template.dimensions}
+    return raw
+
+
+_SIMPLE_HTML = re.compile(r"^(?:<p>(?:[^<]|<br>)*</p>)+$")
+
+
+def editable_text(html_text: str) -> str:
+    """The running record for the text box: paragraphs and line breaks only (what a phone's plain
+    text becomes) are shown as plain text again; richer markup stays as it is."""
+    if not html_text or not _SIMPLE_HTML.match(html_text):
+        return html_text or ""
+    paragraphs = re.findall(r"<p>(.*?)</p>", html_text, flags=re.S)
+    return "\n\n".join(html.unescape(p.replace("<br>", "\n")) for p in paragraphs)
+
+
+def _fill(form: ObservationForm, observation: Observation) -> None:
+    form.school_id.data = str(observation.school_id)
+    form.observed_teacher_id.data = str(observation.observed_teacher_id)
+    form.classroom_id.data = str(observation.classroom_id or "")
+    form.observed_on.data = observation.observed_on.isoformat()
+    form.periods.data = str(observation.periods)
+    for name in ("subject", "topic", "kind", "record_html", "strengths", "problems", "suggestions", "grade",
+                 "private_notes"):
+        getattr(form, name).data = getattr(observation, name) or ""
+    form.record_html.data = editable_text(observation.record_html)
+    form.action_steps.data = "\n".join(s.text for s in observation.action_steps)
+    form.live_session_id.data = str(observation.live_session_id or "")
+    form.revision.data = str(observation.revision)
+    form.client_key.data = observation.client_key or ""
+
+
+def _render_form(form, template, observation=None, session=None, status=200):
+    scores = {}
+    if request.method == "POST":
+        scores = {d["code"]: request.form.get(f"score-{d['code']}", "") for d in template.dimensions}
+    elif observation is not None:
+        scores = {k: str(v) for k, v in (observation.scores or {}).items()}
+    steps = services.steps_to_check(current_user, observation) if observation is not None else []
+    return render_template(
+        "observations/form.html", form=form, template=template, observation=observation, session=session,
+        scores=scores, steps=steps, today=local_today().isoformat(),
+        autosave_url=url_for("observations.autosave"),
+        people_url=url_for("observations.teachers"),
+        attachment_form=AttachmentForm(),
+        accept=",".join("." + e for e in extensions_of(services.ATTACHMENT_KINDS)),
+        max_mb=services.attachment_max_bytes() // (1024 * 1024),
+    ), status
+
+
+def _session_for_form(session_id: int | None) -> LiveSession | None:
+    if session_id is None:
+        return None
+    session = db.session.execute(
+        select(LiveSession).where(LiveSession.id == session_id)
+        .options(joinedload(LiveSession.live_class).joinedload(LiveClass.main_teacher),
+                 joinedload(LiveSession.live_class).joinedload(LiveClass.main_classroom))
+    ).scalar_one_or_none()
+    if session is None:
+        abort(404)
+    require(can_observe_session(current_user, session))
+    return session
+
+
+def _after_save(observation: Observation, finalize: bool):
+    if finalize:
+        services.finalize_observation(current_user, observation)
+    db.session.commit()
+    if finalize:
+        flash(_("The record is final; the teacher was told."), "success")
+        return redirect(url_for("observations.record", observation_id=observation.id))
+    flash(_("Draft saved."), "success")
+    return redirect(url_for("observations.edit", observation_id=observation.id))
+
+
+@bp.route("/observations/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require(can_record_observations(current_user))
+    template = ensure_default_template()
+    db.session.commit()  # the default rubric, when this is its first use
+    form = ObservationForm()
+    session = None
+    if request.method == "GET":
+        session = _session_for_form(query_int("live_session_id"))
+        form.client_key.data = uuid.uuid4().hex
+        form.periods.data = "1"
+        form.observed_on.data = local_today().isoformat()
+        if session is not None:
+            values = services.prefill_from_session(current_user, session)
+            form.school_id.data = str(session.live_class.main_classroom.school_id)
+            for name, value in values.items():
+                getattr(form, name).data = value.isoformat() if isinstance(value, date) else str(value)
+        elif current_user.school_id:
+            form.school_id.data = str(current_user.school_id)
+        _prepare(form, session.live_class.main_teacher if session else None)
+        return _render_form(form, template, session=session)
+    session = _session_for_form(_as_int(form.live_session_id.data)) if form.live_session_id.data else None
+    _prepare(form, session.live_class.main_teacher if session else None)
+    if not form.validate_on_submit():
+        return _render_form(form, template, session=session, status=400)
+    finalize = request.form.get("action") == "finalize"
+    key = (form.client_key.data or "")[:40] or None
+
+    def save():
+        existing = None
+        if key:
+            existing = db.session.execute(select(Observation).where(
+                Observation.observer_id == current_user.id, Observation.client_key == key)).scalar_one_or_none()
+        if existing is not None:  # the autosave already made it
+            if existing.status == "final":
+                return redirect(url_for("observations.record", observation_id=existing.id))
+            services.update_draft(current_user, existing, _raw(form, existing.rubric_template))
+            return _after_save(existing, finalize)
+        observation = services.create_observation(current_user, _raw(form, template), client_key=key,
+                                                  template=template)
+        return _after_save(observation, finalize)
+
+    try:
+        try:
+            return save()
+        except IntegrityError:  # an autosave of the same draft made the row meanwhile: update it
+            db.session.rollback()
+            return save()
+    except DomainError as exc:
+        db.session.rollback()
+        form_error(form, exc, "topic")
+        return _render_form(form, template, session=session, status=exc.status if exc.status < 500 else 400)
+
+
+@bp.route("/observations/<id:observation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(observation_id: int):
+    observation = _load(observation_id)
+    if observation.status == "final" and observation.observer_id == current_user.id:
+        flash(_("This record is final; correct it with an amendment."), "info")
+        return redirect(url_for("observations.amend", observation_id=observation.id))
+    require(can_edit_observation(current_user, observation))
+    template = observation.rubric_template
+    form = ObservationForm()
+    session = None
+    if request.method == "GET":
+        _fill(form, observation)
+        _prepare(form, observation.observed_teacher)
+        return _render_form(form, template, observation)
+    _prepare(form, observation.observed_teacher)
+    if not form.validate_on_submit():
+        return _render_form(form, template, observation, status=400)
+    try:
+        services.update_draft(current_user, observation, _raw(form, template))
+        return _after_save(observation, request.form.get("action") == "finalize")
+    except DomainError as exc:
+        db.session.rollback()
+        form_error(form, exc, "topic")
+        observation = _load(observation_id)
+        return _render_form(form, template, observation, session, status=exc.status if exc.status < 500 else 400)
+
+
+def _json_error(exc: DomainError):
+    body = {"error": {"code": exc.code, "message": str(exc.message)}}
+    if exc.field:
+        body["error"]["field"] = exc.field
+    return jsonify(body), exc.status
+
+
+_KEY = re.compile(r"^[0-9a-f]{16,40}$")
+
+
+@bp.route("/observations/autosave", methods=["POST"])
+@login_required
+def autosave():
+    """Save a draft as it is typed (JSON, CSRF header). Idempotent: the same body twice changes
+    nothing; a new draft is found again by its client key. Only the observer; a final record
+    is refused (409)."""
+    if not can_record_observations(current_user):
+        return _json_error(NotAllowed(_("You cannot record observations.")))
+    try:
+        data = json_body()
+        observation_id = data.pop("id", None)
+        key = data.pop("client_key", None)
+        data.pop("revision", None)
+        data.pop("school_id", None)
+        if observation_id is not None:
+            if isinstance(observation_id, bool) or not isinstance(observation_id, int):
+                raise Invalid(_("id must be a whole number."), field="id")
+            observation = db.session.get(Observation, observation_id)
+            if observation is None or observation.observer_id != current_user.id:
+                return jsonify({"error": {"code": "not_found", "message": _("There is no such draft of yours.")}}), 404
+        else:
+            if not isinstance(key, str) or not _KEY.match(key):
+                raise Invalid(_("client_key is missing."), field="client_key")
+            observation = db.session.execute(select(Observation).where(
+                Observation.observer_id == current_user.id, Observation.client_key == key)).scalar_one_or_none()
+        if observation is None:
+            observation = services.create_observation(current_user, data, client_key=key)
+        else:
+            services.update_draft(current_user, observation, data)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _json_error(exc)
+    except IntegrityError:
+        # The same new draft sent twice at once: the other request made the row; this one updates it.
+        db.session.rollback()
+        made = key is not None and db.session.execute(select(Observation.id).where(
+            Observation.observer_id == current_user.id, Observation.client_key == key)).first()
+        if not made:
+            raise
+        return autosave()
+    return jsonify({"id": observation.id, "revision": observation.revision,
+                    "saved_at": isoformat_local(observation.updated_at),
+                    "edit_url": url_for("observations.edit", observation_id=observation.id),
+                    "attachments_url": url_for("observations.add_attachment", observation_id=observation.id)})
+
+
+@bp.route("/observations/teachers")
+@login_required
+def teachers():
+    """The people and classes of a school for the form's choices (JSON)."""
+    require(can_record_observations(current_user))
+    school_id = query_int("school_id")
+    school = db.session.get(School, school_id) if school_id else None
+    county = current_user.scope_county_id
+    if school is None or (county is not None and school.county_id != county):
+        return jsonify({"teachers": [], "classrooms": []})
+    return jsonify({"teachers": [{"id": int(v), "name": n} for v, n in _people_of(school.id)],
+                    "classrooms": [{"id": int(v), "name": n} for v, n in _rooms_of(school.id)]})
+
+
+# --- the record ----------------------------------------------------------------------------------
+
+
+@bp.route("/observations/<id:observation_id>")
+@login_required
+def record(observation_id: int):
+    observation = _load(observation_id)
+    checked = db.session.execute(
+        select(ActionStep).where(ActionStep.checked_in_id == observation.id).order_by(ActionStep.id)
+    ).scalars().all()
+    return render_template(
+        "observations/record.html", o=observation, template=observation.rubric_template, level_label=level_label,
+        checked=checked, reply_form=ReplyForm(),
+        editable=can_edit_observation(current_user, observation),
+        amendable=can_amend_observation(current_user, observation),
+        respond=can_respond_to_observation(current_user, observation),
+        private=can_see_private_notes(current_user, observation))
+
+
+@bp.route("/observations/drafts/<id:draft_id>/delete", methods=["POST"])
+@login_required
+def delete(draft_id: int):
+    observation = _load(draft_id)
+    require(can_edit_observation(current_user, observation))
+    services.delete_draft(current_user, observation)
+    db.session.commit()
+    flash(_("Draft deleted."), "success")
+    return redirect(url_for("observations.index"))
+
+
+@bp.route("/observations/<id:observation_id>/amend", methods=["GET", "POST"])
+@login_required
+def amend(observation_id: int):
+    observation = _load(observation_id)
+    require(can_amend_observation(current_user, observation))
+    template = observation.rubric_template
+    form = AmendForm()
+    if request.method == "GET":
+        _fill(form, observation)
+    form.school_id.data = str(observation.school_id)  # fixed: only the class within it may change
+    _prepare(form, observation.observed_teacher)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            raw = _raw(form, template)
+            for name in ("observed_teacher_id", "live_session_id"):
+                raw.pop(name)
+            try:
+                rows = services.amend_observation(current_user, observation, raw, form.reason.data or "")
+                db.session.commit()
+                flash(_("Corrected: %(fields)s. The correction is kept with the record.",
+                        fields=", ".join(r.field for r in rows)), "success")
+                return redirect(url_for("observations.record", observation_id=observation.id))
+            except DomainError as exc:
+                db.session.rollback()
+                form_error(form, exc, "reason")
+                observation = _load(observation_id)
+                status = exc.status
+        else:
+            status = 400
+    scores = ({d["code"]: request.form.get(f"score-{d['code']}", "") for d in template.dimensions}
+              if request.method == "POST" else {k: str(v) for k, v in (observation.scores or {}).items()})
+    return render_template("observations/amend.html", form=form, o=observation, template=template,
+                           scores=scores, today=local_today().isoformat()), status
+
+
+@bp.route("/observations/<id:observation_id>/acknowledge", methods=["POST"])
+@login_required
+def acknowledge(observation_id: int):
+    observation = _load(observation_id)
+    require(can_respond_to_observation(current_user, observation))
+    services.acknowledge_observation(current_user, observation)
+    db.session.commit()
+    flash(_("Acknowledged; the observer was told."), "success")
+    return redirect(url_for("observations.record", observation_id=observation.id))
+
+
+@bp.route("/observations/<id:observation_id>/reply", methods=["POST"])
+@login_required
+def reply(observation_id: int):
+    observation = _load(observation_id)
+    require(can_respond_to_observation(current_user, observation))
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            services.reply_to_observation(current_user, observation, form.reply.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for("observations.record", observation_id=observation.id) + "#reply")
+        db.session.commit()
+        flash(_("Reply sent."), "success")
+    return redirect(url_for("observations.record", observation_id=observation.id))
+
+
+@bp.route("/observations/drafts/<id:draft_id>/steps/<id:step_id>", methods=["POST"])
+@login_required
+def check_step(draft_id: int, step_id: int):
+    observation = _load(draft_id)
+    require(can_edit_observation(current_user, observation))
+    step = db.session.get(ActionStep, step_id)
+    if step is None:
+        abort(404)
+    services.check_action_step(current_user, observation, step, request.form.get("status", ""))
+    db.session.commit()
+    return redirect(url_for("observations.edit", observation_id=observation.id) + "#steps")
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+@bp.route("/observations/<id:observation_id>/attachments", methods=["POST"])
+@login_required
+def add_attachment(observation_id: int):
+    observation = _load(observation_id)
+    require(can_edit_observation(current_user, observation))
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
+    try:
+        attachment = services.add_attachment(current_user, observation, form.file.data)
+    except DomainError as exc:
+        db.session.rollback()
+        if request.accept_mimetypes.best == "application/json":
+            return _json_error(exc)
+        flash(str(exc.message), "error")
+        return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"id": attachment.id, "name": attachment.original_name,
+                        "url": url_for("observations.attachment", file_id=attachment.id)}), 201
+    flash(_("File attached."), "success")
+    return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
+
+
+def _load_attachment(attachment_id: int) -> ObservationAttachment:
+    attachment = db.session.get(ObservationAttachment, attachment_id)
+    if attachment is None:
+        abort(404)
+    _load(attachment.observation_id)  # 404 for those who may not read the record
+    return attachment
+
+
+@bp.route("/observations/files/<id:file_id>")
+@login_required
+def attachment(file_id: int):
+    attachment = _load_attachment(file_id)
+    return send_upload(attachment.stored_name, attachment.original_name, attachment.content_type)
+
+
+@bp.route("/observations/files/<id:file_id>/delete", methods=["POST"])
+@login_required
+def delete_attachment(file_id: int):
+    attachment = _load_attachment(file_id)
+    require(can_edit_observation(current_user, attachment.observation))
+    observation_id = attachment.observation_id
+    services.remove_attachment(current_user, attachment)
+    db.session.commit()
+    flash(_("File removed."), "success")
+    return redirect(url_for("observations.edit", observation_id=observation_id) + "#files")
+
+
+# --- rubric templates (the bureau) ---------------------------------------------------------------
+
+
+@bp.route("/observations/rubrics")
+@require_roles(*ROLES)
+def rubrics():
+    ensure_default_template()
+    db.session.commit()  # the default rubric, when this is its first use
+    versions = db.session.execute(
+        select(RubricTemplate).options(joinedload(RubricTemplate.created_by))
+        .order_by(RubricTemplate.family, RubricTemplate.version.desc())
+    ).scalars().all()
+    return render_template("observations/rubrics.html", versions=versions, can_edit=can_edit_rubrics(current_user))
+
+
+@bp.route("/observations/rubrics/<id:template_id>")
+@require_roles(*ROLES)
+def rubric(template_id: int):
+    template = db.session.get(RubricTemplate, template_id)
+    if template is None:
+        abort(404)
+    return render_template("observations/rubric.html", template=template, can_edit=can_edit_rubrics(current_user))
+
+
+BLANK_ROWS = 2
+
+
+def _dimension_rows(template: RubricTemplate) -> list[dict]:
+    if request.method == "POST":
+        rows = []
+        for i in range(int(request.form.get("rows", "0") or 0) if (request.form.get("rows") or "").isdigit() else 0):
+            if i >= 40:
+                break
+            rows.append({k: request.form.get(f"d{i}-{k}", "") for k in
+                         ("code", "label", "weight", "min", "max", "levels", "description")})
+        return rows
+    rows = [{"code": d["code"], "label": d["label"], "weight": str(d["weight"]), "min": str(d["min"]),
+             "max": str(d["max"]), "description": d.get("description", ""),
+             "levels": "; ".join(f"{lv['score']}={lv['label']}" for lv in d.get("levels") or [])}
+            for d in template.dimensions]
+    return rows + [{"code": "", "label": "", "weight": "", "min": "1", "max": "5", "levels": "", "description": ""}
+                   for _i in range(BLANK_ROWS)]
+
+
+@bp.route("/observations/rubrics/<id:template_id>/edit", methods=["GET", "POST"])
+@require_roles(BUREAU)
+def edit_rubric(template_id: int):
+    template = db.session.get(RubricTemplate, template_id)
+    if template is None:
+        abort(404)
+    require(can_edit_rubrics(current_user))
+    if not template.is_current:
+        flash(_("This is an old version; edit the current one."), "info")
+        current = db.session.execute(select(RubricTemplate).where(
+            RubricTemplate.family == template.family, RubricTemplate.is_current.is_(True))).scalar_one()
+        return redirect(url_for("observations.edit_rubric", template_id=current.id))
+    form = RubricForm()
+    rows = _dimension_rows(template)
+    error = None
+    if request.method == "GET":
+        form.name.data, form.description.data = template.name, template.description
+    elif form.validate_on_submit():
+        try:
+            dimensions = []
+            for row_number, row in enumerate(rows, start=1):
+                if not (row["code"].strip() or row["label"].strip()):
+                    continue  # an empty row (or a cleared one: the dimension is dropped)
+                dimensions.append({**row, "levels": parse_levels(row["levels"], row_number)})
+            version = save_template_version(current_user, template, name=form.name.data or "",
+                                            description=form.description.data or "", dimensions=dimensions)
+            db.session.commit()
+            flash(_("Saved as version %(v)d; records keep the version they were scored with.", v=version.version),
+                  "success")
+            return redirect(url_for("observations.rubric", template_id=version.id))
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc.message)
+    else:
+        error = _("The form has expired; please try again.")
+    return render_template("observations/rubric_form.html", form=form, template=template, rows=rows,
+                           error=error), (400 if error else 200)
+
+
+@bp.route("/observations/sw.js")
+@login_required
+def service_worker():
+    """The service worker that keeps the form pages for offline reloads (scope /observations/)."""
+    response = send_from_directory(Path(bp.root_path).parents[1] / "static" / "src" / "observations", "sw.js",
+                                   mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = url_for("observations.index") + "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+from . import feedback_home as _feedback_home  # noqa: E402,F401  (the home panel for observed teachers)
