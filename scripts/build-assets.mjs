@@ -10,6 +10,7 @@ const vendor = join(root, "static", "vendor");
 // [package-relative source, destination name under static/vendor]
 const files = [
   ["socket.io-client/dist/socket.io.min.js", "socket.io.min.js"],
+  ["echarts/dist/echarts.min.js", "echarts.min.js"],
 ];
 
 mkdirSync(vendor, { recursive: true });

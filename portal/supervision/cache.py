@@ -1,0 +1,160 @@
+"""A short-lived cache of the dashboard's figures, dropped as soon as a record behind them changes.
+
+At city scale the figures aggregate hundreds of thousands of sessions, attendance rows and
+observations (seconds on SQLite), so one computation serves every bureau viewer of the same
+scope (county, school year, semester, day) until either
+
+- a transaction that changed a record behind the figures commits: any ORM insert, update or
+  delete of a watched model, or a bulk UPDATE/DELETE of a watched table, bumps a generation
+  number (in Redis when ``REDIS_URL`` is set, so every process sees it; else in this process),
+  and entries of an older generation are never used again; or
+- ``DASHBOARD_CACHE_SECONDS`` (default 300) have passed, since figures also move with the
+  clock (a session that ends becomes "not recorded", the quota's pace advances).
+
+The page says when its figures were computed ("as of"). Figures that depend on who looks (the
+top resources, filtered by what the viewer may see) are never cached. Tests run with the cache
+off unless they turn it on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "portal:supervision:generation"
+MAX_ENTRIES = 64
+# The tables whose records the figures are computed from.
+WATCHED_TABLES = frozenset({
+    "users", "schools", "counties", "terms", "classrooms", "calendar_days",
+    "communities", "community_members", "community_activities", "activity_participants", "training_records",
+    "partnerships", "partnership_schools", "school_visits", "teacher_exchanges",
+    "resources", "resource_downloads", "resource_uses",
+    "live_classes", "receiving_classrooms", "live_sessions", "live_attendance",
+    "observations", "quota_rules",
+})
+
+_lock = threading.Lock()
+_local_generation = 0
+_entries: OrderedDict = OrderedDict()  # key -> (generation, stored at, value)
+
+
+def _table_of(obj) -> str | None:
+    table = getattr(type(obj), "__table__", None)
+    return getattr(table, "name", None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session, _context) -> None:
+    if session.info.get("supervision_changed"):
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if _table_of(obj) in WATCHED_TABLES:
+            session.info["supervision_changed"] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in WATCHED_TABLES:
+        state.session.info["supervision_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_on_commit(session) -> None:
+    if session.info.pop("supervision_changed", False):
+        bump()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session) -> None:
+    # A rollback undoes the whole transaction: nothing of it changed the figures.
+    session.info.pop("supervision_changed", None)
+
+
+def _redis():
+    try:
+        url = current_app.config.get("REDIS_URL")
+    except RuntimeError:  # no application: a script outside the app
+        return None
+    if not url:
+        return None
+    client = current_app.extensions.get("supervision_redis")
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        current_app.extensions["supervision_redis"] = client
+    return client
+
+
+def bump() -> None:
+    global _local_generation
+    with _lock:
+        _local_generation += 1
+        _entries.clear()
+    client = _redis() if _enabled() else None
+    if client is not None:
+        try:
+            client.incr(GENERATION_KEY)
+        except Exception:  # noqa: BLE001  Redis down: this process is invalidated; the TTL bounds the others
+            log.warning("could not bump the dashboard cache generation in Redis", exc_info=True)
+
+
+def generation() -> str:
+    client = _redis()
+    if client is not None:
+        try:
+            return f"r{int(client.get(GENERATION_KEY) or 0)}.{_local_generation}"
+        except Exception:  # noqa: BLE001
+            log.warning("could not read the dashboard cache generation from Redis", exc_info=True)
+            return f"down.{time.monotonic_ns()}"  # never matches: computed fresh
+    return f"l{_local_generation}"
+
+
+def seconds() -> int:
+    default = 0 if current_app.config.get("TESTING") else 300
+    return int(current_app.config.get("DASHBOARD_CACHE_SECONDS", default))
+
+
+def _enabled() -> bool:
+    try:
+        return seconds() > 0
+    except RuntimeError:  # no application
+        return False
+
+
+def cached(key: tuple, compute):
+    """``compute()`` or the value stored for ``key`` in this generation within the TTL."""
+    ttl = seconds()
+    if ttl <= 0:
+        return compute()
+    current = generation()
+    now = time.monotonic()
+    with _lock:
+        found = _entries.get(key)
+        if found is not None and found[0] == current and now - found[1] < ttl:
+            _entries.move_to_end(key)
+            return found[2]
+    value = compute()
+    with _lock:
+        _entries[key] = (current, now, value)
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()

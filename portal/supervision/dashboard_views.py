@@ -1,0 +1,177 @@
+"""Pages: the supervision dashboard (督导监测), the lists behind its figures with their Excel
+registers, and a school's own page for its principals. Routes on the supervision blueprint."""
+
+from __future__ import annotations
+
+import io
+
+from flask import abort, render_template, request, send_file
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from sqlalchemy import func, select
+
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
+from ..core.exports import XLSX_MIMETYPE, cell, cell_text
+from ..core.labels import SEMESTER_LABELS, SUBJECT_LABELS, label
+from ..core.pagination import Page, page_args
+from ..core.templating import nav_item
+from ..core.timeutil import local_today, school_year_of, to_local
+from ..core.validate import BadRequest, query_choice, query_int
+from ..extensions import db
+from ..org.models import School
+from . import cache
+from . import dashboard as figures
+from . import home as _home  # noqa: F401  (the home panel)
+from .coverage import scoped_county, visible_counties
+from .drilldown import LISTS, QUOTA_LABELS, SESSION_LABELS, Link, listing
+from .permissions import can_view_school_dashboard
+from .school_figures import school_page
+from .views import bp
+
+nav_item("supervision.dashboard", _l("Dashboard"), (BUREAU, RESEARCHER), after="supervision.coverage")
+
+LIST_PER_PAGE = 50
+YEARS_SHOWN = 5
+
+
+def _period() -> tuple[int, str | None, list[int]]:
+    current = school_year_of(local_today())
+    year = query_int("year") or current
+    if not 2000 <= year <= current + 1:
+        raise BadRequest(_l("Unknown school year."), field="year")
+    years = sorted({*range(current - YEARS_SHOWN + 1, current + 1), year}, reverse=True)
+    return year, query_choice("semester", figures.SEMESTERS), years
+
+
+def _scope() -> tuple[figures.Scope, list, list[int]]:
+    county = scoped_county(current_user, query_int("county"))
+    counties = visible_counties(current_user)
+    year, semester, years = _period()
+    scope = figures.make_scope(current_user, county, counties, year, semester)
+    choosable = counties if current_user.county_id is None else []
+    return scope, choosable, years
+
+
+def chart_labels() -> dict:
+    labels = {
+        "teachers": _("Rural teachers in a 名师+ community"), "principals": _("Rural principals in a 名校长+ community"),
+        "schools": _("Rural schools paired"), "kaiqi": _("Receiving schools fully delivered"),
+        "rural_downloads": _("Downloads by rural schools"), "rural_uses": _("Used by rural schools"),
+        "hours_average": _("Average cycle hours per teacher"), "hours_expected": _("Expected by now"),
+        "exchange": _("Teachers in exchange"), "exchange_target": _("Target"),
+    }
+    labels.update({status: str(text) for status, text in QUOTA_LABELS.items()})
+    labels.update({"session:" + status: str(text) for status, text in SESSION_LABELS.items()})
+    labels.update({"subject:" + code: str(text) for code, text in SUBJECT_LABELS.items()})
+    return labels
+
+
+@bp.route("/supervision/dashboard")
+@require_roles(BUREAU, RESEARCHER)
+def dashboard():
+    scope, choosable, years = _scope()
+    board = figures.build(current_user, scope)
+    return render_template(
+        "supervision/dashboard.html", board=board, scope=scope, counties=choosable, years=years,
+        semesters=SEMESTER_LABELS, charts=figures.chart_data(board, chart_labels()),
+        quota_labels=QUOTA_LABELS, session_labels=SESSION_LABELS, threshold=figures.kaiqi_threshold(),
+        computed_at=to_local(board.computed_at), cache_minutes=max(1, -(-cache.seconds() // 60)),
+    )
+
+
+def _listing(key: str):
+    if key not in LISTS:
+        abort(404)
+    scope, choosable, years = _scope()
+    return scope, choosable, years, listing(key, scope, request.args)
+
+
+@bp.route("/supervision/dashboard/lists/<key>")
+@require_roles(BUREAU, RESEARCHER)
+def dashboard_list(key: str):
+    scope, choosable, years, found = _listing(key)
+    number, per_page = page_args(LIST_PER_PAGE)
+    # The list's length is one more aggregate over the same records: kept like the figures.
+    cache_key = ("list-total", key, scope.county_id, scope.school_year, scope.semester, scope.today,
+                 tuple(sorted((k, v) for k, v in found.filters.items() if v is not None)))
+    total = cache.cached(cache_key, lambda: db.session.execute(
+        select(func.count()).select_from(found.stmt.order_by(None).subquery())).scalar_one())
+    items = db.session.execute(found.stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    page = Page(items=items, total=total, page=number, per_page=per_page)
+    return render_template("supervision/dashboard_list.html", scope=scope, listing=found, page=page,
+                           rows=found.rows(page.items), counties=choosable, years=years, semesters=SEMESTER_LABELS,
+                           Link=Link)
+
+
+def scope_text(scope: figures.Scope) -> str:
+    county = scope.county.name if scope.county else _("Whole city")
+    return _("%(county)s · %(period)s · as of %(day)s", county=county, period=scope.label,
+             day=local_today().isoformat())
+
+
+def register_workbook(title: str, subtitle: str, columns, rows) -> io.BytesIO:
+    """A printable register (台账): a title row, the scope, a bold framed header repeated on every
+    printed page, set widths, landscape and fitted to the page width."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "".join(ch for ch in cell_text(title) if ch not in "[]:*?/\\'")[:31] or "Sheet1"
+    width = max(len(columns), 1)
+    sheet.append([cell_text(title)])
+    sheet.append([cell_text(subtitle)])
+    sheet.append([cell_text(column.title) for column in columns])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet["A2"].alignment = Alignment(horizontal="center")
+    thin = Side(style="thin")
+    for index, column in enumerate(columns, start=1):
+        header = sheet.cell(row=3, column=index)
+        header.font = Font(bold=True)
+        header.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+        header.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    for row in rows:
+        sheet.append([cell(str(value)) if isinstance(value, Link) else cell(value) for value in row])
+    sheet.freeze_panes = "A4"
+    sheet.print_title_rows = "3:3"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "&P / &N"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+@bp.route("/supervision/dashboard/lists/<key>/export.xlsx")
+@require_roles(BUREAU, RESEARCHER)
+def dashboard_list_export(key: str):
+    scope, _choosable, _years, found = _listing(key)
+    rows = found.rows(db.session.execute(found.stmt).all())
+    title = _("Supervision register: %(title)s", title=found.title)
+    buffer = register_workbook(title, scope_text(scope), found.columns, rows)
+    county = f"-{scope.county.code or scope.county.id}" if scope.county else ""
+    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"supervision-{key}-{scope.school_year}{county}-{local_today().isoformat()}.xlsx")
+
+
+@bp.route("/supervision/schools/<id:school_id>")
+@require_roles(BUREAU, RESEARCHER, PRINCIPAL)
+def school_dashboard(school_id: int):
+    school = db.get_or_404(School, school_id)
+    require(can_view_school_dashboard(current_user, school))
+    year, semester, years = _period()
+    scope = figures.period_scope(school.county, [school.county], year, semester)
+    page = school_page(current_user, school, scope)
+    return render_template("supervision/dashboard_school.html", page=page, school=school, scope=scope, years=years,
+                           semesters=SEMESTER_LABELS, quota_labels=QUOTA_LABELS, threshold=figures.kaiqi_threshold(),
+                           subject_label=lambda code: label(SUBJECT_LABELS, code), to_local=to_local)
