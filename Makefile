@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-pg bench deps dev-deps assets translations extract-messages lint clean
+.PHONY: run serve test test-pg bench deps dev-deps assets translations extract-messages lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ run: deps assets translations
 	$(BIN)/flask seed demo --if-empty
 	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 100 --bind 127.0.0.1:$(PORT) \
 		--access-logfile - wsgi:app
+
+# Production: SERVE_PROCESSES (default 2) gunicorn processes sharing REDIS_URL behind nginx
+# (sticky) on http://127.0.0.1:$(PORT). See scripts/serve.sh and deploy/nginx.conf.
+serve: deps assets translations
+	PORT=$(PORT) scripts/serve.sh
 
 test: dev-deps assets translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -5,7 +5,8 @@ portal runs as in production (gunicorn, gthread, one process) in a subprocess; r
 are made one at a time from this process, over loopback only.
 
 Environment: BENCH_SCHOOLS, BENCH_TEACHERS, BENCH_SEED (data size), BENCH_REQUESTS
-(samples per benchmark, default 40), BENCH_DATABASE_URL (use PostgreSQL instead of the
+(samples per benchmark, default 40), BENCH_SOCKETS=0 (skip the Socket.IO load of bench/live_load.py,
+which runs last on its own small database), BENCH_DATABASE_URL (use PostgreSQL instead of the
 cached SQLite file; it is seeded when empty).
 """
 
@@ -84,6 +85,76 @@ BENCHMARKS = [
      "/api/v1/resources?q=%E5%9C%86%E7%9A%84%E9%9D%A2%E7%A7%AF&subject=math"),
 ]
 BASELINE = ("baseline_healthz", None, "GET", "/healthz")
+
+
+# dual-teacher scheduling: the week timetables, the term overview, the sessions API, the .ics feed,
+# and creating a class against the city's 20,000 (each time a free weekend slot: 201; a booked one: 409).
+# An entry may carry a JSON body maker (iteration, ids) -> dict and the status it expects.
+def free_class(i: int, ids: dict) -> dict:
+    minutes = 7 * 60 + 30 * (i % 28)
+    start, end = f"{minutes // 60:02d}:{minutes % 60:02d}", f"{(minutes + 30) // 60:02d}:{(minutes + 30) % 60:02d}"
+    return {"subject": "english", "grade": 4, "title": "bench", "term_id": ids["term_id"],
+            "main_teacher_id": ids["city_teacher_id"], "main_classroom_id": ids["city_room_id"],
+            "receiving": [{"classroom_id": ids["rural_room_id"], "assistant_id": ids["rural_teacher_id"]}],
+            "weekday": 6 + (i // 28) % 2, "start_time": start, "end_time": end}
+
+
+def clashing_class(i: int, ids: dict) -> dict:
+    return dict(free_class(i, ids), weekday=ids["clash_weekday"], start_time=ids["clash_start"],
+                end_time=ids["clash_end"])
+
+
+BENCHMARKS += [
+    ("timetable_week_teacher", "teacher.city", "GET", "/timetable?week={week}"),
+    ("timetable_week_school", "principal.city", "GET", "/timetable/schools/{city_school_id}?week={week}"),
+    ("timetable_week_school_rural", "principal.rural", "GET", "/timetable/schools/{school_id}?week={week}"),
+    ("term_overview_school", "principal.city", "GET", "/timetable/schools/{city_school_id}/term"),
+    ("api_live_sessions_week", "@teacher.city", "GET", "/api/v1/live-sessions?from={week}&to={week_end}"),
+    ("ics_feed_teacher", "@teacher.city", "GET", "/api/v1/calendar/{city_teacher_id}.ics"),
+    ("api_create_live_class", "@teacher.city", "POST", "/api/v1/live-classes", free_class, 201),
+    ("api_create_live_class_clash", "@teacher.city", "POST", "/api/v1/live-classes", clashing_class, 409),
+]
+
+
+# lesson observations: who is behind over the city's principals and 100,000 records (city and
+# county bureau, only those at risk), a principal's progress by API and their printable register
+BENCHMARKS += [
+    ("observations_behind_city", "bureau", "GET", "/observations/quota"),
+    ("observations_behind_at_risk", "bureau", "GET", "/observations/quota?status=at_risk&page=2"),
+    ("observations_behind_county", "bureau.c1", "GET", "/observations/quota"),
+    ("api_observation_progress", "@principal.rural", "GET",
+     "/api/v1/observations/progress?observer_id={principal_rural_id}&school_year={school_year}"),
+    ("api_observation_progress_by_bureau", "@bureau", "GET",
+     "/api/v1/observations/progress?observer_id={principal_rural_id}&school_year={school_year}"),
+    ("home_principal_city", "principal.city", "GET", "/"),
+    ("observations_register_principal", "principal.rural", "GET",
+     "/observations/register.xlsx?observer_id={principal_rural_id}"),
+]
+
+
+# supervision dashboard: every figure over the city (and one county), a drill-down list behind a
+# figure and its register, and a rural principal's page of their own school
+BENCHMARKS += [
+    ("supervision_dashboard_city", "bureau", "GET", "/supervision/dashboard"),
+    ("supervision_dashboard_county", "bureau.c1", "GET", "/supervision/dashboard"),
+    ("supervision_list_receiving", "bureau", "GET", "/supervision/dashboard/lists/receiving_schools?status=short"),
+    ("supervision_list_principals_xlsx", "bureau.c1", "GET", "/supervision/dashboard/lists/principals/export.xlsx"),
+    ("supervision_school_page", "principal.rural", "GET", "/supervision/schools/{school_id}"),
+]
+
+
+def observation_ids(env: dict) -> dict:
+    """principal.rural's id and the current school year."""
+    from datetime import date
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        principal = conn.execute(text("SELECT id FROM users WHERE username = 'principal.rural'")).scalar()
+    engine.dispose()
+    today = date.today()
+    return {"principal_rural_id": principal, "school_year": today.year if today.month >= 9 else today.year - 1}
 
 
 def free_port() -> int:
@@ -168,6 +239,42 @@ def partnership_ids(env: dict) -> dict:
     return {"partnership_id": partnership}
 
 
+def scheduling_ids(env: dict) -> dict:
+    """The demo teachers' schools and rooms, the term, a week in it, one booked slot of
+    teacher.city; and the classes earlier runs created are removed so their slots are free again."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.begin() as conn:
+        earlier = "(SELECT id FROM live_classes WHERE title = 'bench')"
+        for table, column in (("live_bookings", "live_class_id"), ("live_attendance", "session_id"),
+                              ("live_sessions", "live_class_id"), ("live_class_slots", "live_class_id"),
+                              ("receiving_classrooms", "live_class_id"), ("live_classes", "id")):
+            ids_of = earlier if column != "session_id" else (
+                "(SELECT id FROM live_sessions WHERE live_class_id IN " + earlier + ")")  # noqa: S608
+            conn.execute(text(f"DELETE FROM {table} WHERE {column} IN {ids_of}"))  # noqa: S608  (fixed names)
+        people = {name: (uid, sid) for name, uid, sid in conn.execute(text(
+            "SELECT username, id, school_id FROM users WHERE username IN ('teacher.city', 'teacher.rural')"))}
+        teacher, city_school = people["teacher.city"]
+        rural_teacher, rural_school = people["teacher.rural"]
+        room = "SELECT id FROM classrooms WHERE school_id = :s ORDER BY id LIMIT 1"
+        city_room = conn.execute(text(room), {"s": city_school}).scalar()
+        rural_room = conn.execute(text(room), {"s": rural_school}).scalar()
+        term_id, weekday, start, end, first = conn.execute(text(
+            "SELECT c.term_id, s.weekday, s.start_time, s.end_time, c.first_date FROM live_classes c "
+            "JOIN live_class_slots s ON s.live_class_id = c.id WHERE c.main_teacher_id = :t ORDER BY c.id LIMIT 1"
+        ), {"t": teacher}).one()
+    engine.dispose()
+    day = date.fromisoformat(str(first)[:10]) + timedelta(days=35)
+    monday = day - timedelta(days=day.weekday())
+    return {"city_teacher_id": teacher, "city_school_id": city_school, "city_room_id": city_room,
+            "rural_teacher_id": rural_teacher, "rural_room_id": rural_room, "term_id": term_id,
+            "clash_weekday": weekday, "clash_start": str(start)[:5], "clash_end": str(end)[:5],
+            "week": monday.isoformat(), "week_end": (monday + timedelta(days=7)).isoformat()}
+
+
 def start_server(env: dict) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(env, EXPOSE_QUERY_COUNT="1", LOGIN_LIMIT_PER_IP="100000/minute", LOGIN_LIMIT_PER_USER="100000/minute")
@@ -183,7 +290,7 @@ def start_server(env: dict) -> tuple[subprocess.Popen, str]:
         try:
             if requests.get(base + "/healthz", timeout=2).ok:
                 return proc, base
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
             time.sleep(0.2)
     proc.terminate()
     log.seek(0)
@@ -208,16 +315,23 @@ def api_session(base: str, username: str) -> requests.Session:
     return session
 
 
-def measure(session: requests.Session, method: str, url: str) -> tuple[list[float], int]:
-    for _ in range(3):  # warm caches and connections
-        session.request(method, url)
+def measure(session: requests.Session, method: str, url: str, body=None,
+            expect: int | None = None) -> tuple[list[float], int]:
+    """``body``: a maker of each request's JSON body from the iteration number; ``expect``: the
+    status every answer must have (default: any below 400)."""
+
+    def send(i: int) -> requests.Response:
+        return session.request(method, url, allow_redirects=False, json=body(i) if body else None)
+
+    for i in range(3):  # warm caches and connections
+        send(i)
     timings, queries = [], -1
-    for _ in range(SAMPLES):
+    for i in range(3, 3 + SAMPLES):
         started = time.perf_counter()
-        response = session.request(method, url, allow_redirects=False)
+        response = send(i)
         timings.append((time.perf_counter() - started) * 1000)
-        if response.status_code >= 400:
-            raise SystemExit(f"{url} answered {response.status_code}")
+        if response.status_code >= 400 if expect is None else response.status_code != expect:
+            raise SystemExit(f"{url} answered {response.status_code}: {response.text[:300]}")
         queries = int(response.headers.get("X-Query-Count", -1))
     return timings, queries
 
@@ -234,14 +348,18 @@ def main() -> None:
         sessions: dict[str | None, requests.Session] = {None: requests.Session()}
         ids = community_ids(env)
         ids.update(partnership_ids(env))
+        ids.update(scheduling_ids(env))
+        ids.update(observation_ids(env))
         ids["school_id"] = api_session(base, "principal.rural").get(base + "/api/v1/me").json()["school_id"]
         base_timings, base_queries = measure(sessions[None], "GET", base + BASELINE[3])
         base_p50 = statistics.median(base_timings)
         rows = [(BASELINE[0], base_timings, base_queries)]
-        for name, who, method, path in BENCHMARKS:
+        for name, who, method, path, *extra in BENCHMARKS:
             if who not in sessions:
                 sessions[who] = api_session(base, who[1:]) if who.startswith("@") else page_session(base, who)
-            timings, queries = measure(sessions[who], method, base + path.format(**ids))
+            body = (lambda i, make=extra[0]: make(i, ids)) if extra else None
+            timings, queries = measure(sessions[who], method, base + path.format(**ids), body,
+                                       extra[1] if len(extra) > 1 else None)
             rows.append((name, timings, queries))
         for name, timings, queries in rows:
             p50 = statistics.median(timings)
@@ -256,6 +374,13 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+    # The live room: a main teacher broadcasting to 50 classrooms while 950 more sockets are held by
+    # the same process, against bare python-socketio in the same run (bench/live_load.py; BENCH_SOCKETS=0 skips).
+    if os.environ.get("BENCH_SOCKETS", "1") != "0":
+        from .live_load import run as live_load
+
+        for row in live_load("threading", room=50, idle=950, rounds=10):
+            print(json.dumps(row, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

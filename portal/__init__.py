@@ -59,7 +59,7 @@ def configure_extensions(app: Flask) -> None:
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),  # explicit, never auto-detected
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        channel="flask-socketio",
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
         ping_interval=25,
         ping_timeout=30,  # rural links are slow; give them time before calling them gone
@@ -101,7 +101,16 @@ def configure_blueprints(app: Flask) -> None:
     from .communities.views import bp as communities_bp
     from .core.api import api
     from .core.diagnostics import bp as health_bp
+    from .live import api as _live_api  # noqa: F401  (the session summary)
     from .live import events as _live_events  # noqa: F401  (socket handlers)
+    from .live import summary_views as _live_summary  # noqa: F401  (summary page on the live blueprint)
+    from .live.views import bp as live_bp
+    from .observations import api as _observations_api  # noqa: F401
+    from .observations import home as _observations_home  # noqa: F401  (the quota progress panel)
+    from .observations import quota_api as _observations_quota_api  # noqa: F401
+    from .observations import quota_views as _observations_quota_views  # noqa: F401  (routes on bp)
+    from .observations import register as _observations_register  # noqa: F401  (the register export)
+    from .observations.views import bp as observations_bp
     from .org import api as _org_api  # noqa: F401
     from .org.views import bp as org_bp
     from .partnerships import api as _partnerships_api  # noqa: F401
@@ -111,8 +120,13 @@ def configure_blueprints(app: Flask) -> None:
     from .resources.views import bp as resources_bp
     from .scheduling import api as _scheduling_api  # noqa: F401
     from .scheduling import feeds as _scheduling_feeds  # noqa: F401  (the .ics route)
+    from .scheduling import home as _scheduling_home  # noqa: F401  (home panels)
+    from .scheduling import timetable_views as _scheduling_timetable  # noqa: F401  (week views)
+    from .scheduling import class_views as _scheduling_classes  # noqa: F401  (class and session pages)
+    from .scheduling import session_views as _scheduling_sessions  # noqa: F401
     from .scheduling.views import bp as scheduling_bp
     from .supervision import api as _supervision_api  # noqa: F401
+    from .supervision import dashboard_views as _supervision_dashboard  # noqa: F401  (routes on bp)
     from .supervision.views import bp as supervision_bp
 
     app.register_blueprint(accounts_bp)
@@ -121,6 +135,8 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(partnerships_bp)
     app.register_blueprint(resources_bp)
     app.register_blueprint(scheduling_bp)
+    app.register_blueprint(live_bp)
+    app.register_blueprint(observations_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

@@ -78,6 +78,14 @@ def load_config() -> dict:
         "LOGIN_LIMIT_PER_USER": os.environ.get("LOGIN_LIMIT_PER_USER") or "5/minute;30/hour",
         # Socket.IO
         "SOCKETIO_MESSAGE_QUEUE": redis_url,
+        # threading (gthread workers) or gevent (gevent workers): set explicitly, never detected.
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",
+        # The Redis pub/sub channel (channels ignore the db number: portals sharing a Redis need their own).
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
+        # Origins allowed to open a socket (comma-separated, e.g. https://portal.example.cn), never "*";
+        # unset: the portal's own origin only (what the page was served from).
+        "SOCKETIO_CORS_ORIGINS": [o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",")
+                                  if o.strip() and o.strip() != "*"] or None,
         # Behind a reverse proxy: how many hops of X-Forwarded-* to trust (0: none).
         "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", 0),
         # make bench reads the SQL statement count of each request from a response header.

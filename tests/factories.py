@@ -11,7 +11,10 @@ from portal.accounts.models import User
 from portal.org.models import Classroom, County, School, Term
 
 from .factories_communities import CommunityFactories
+from .factories_live import LiveFactories
+from .factories_observations import ObservationFactories
 from .factories_partnerships import PartnershipFactories
+from .factories_quota import QuotaFactories
 from .factories_resources import ResourceFactories
 
 PASSWORD = "Test-pass-2026!"
@@ -19,7 +22,8 @@ PASSWORD = "Test-pass-2026!"
 _HASH = generate_password_hash(PASSWORD)
 
 
-class Factories(CommunityFactories, PartnershipFactories, ResourceFactories):
+class Factories(CommunityFactories, PartnershipFactories, ResourceFactories, LiveFactories, QuotaFactories,
+                ObservationFactories):
     def __init__(self, db):
         self.db = db
         self._seq = itertools.count(1)

@@ -193,11 +193,78 @@ TABLE = [
     ("GET", "/admin/calendar", LOGIN, 403, 403, 403, 200),
     ("POST", "/admin/calendar", LOGIN, 403, 403, 403, 400),
     ("POST", "/admin/calendar/<id:day_id>/delete", LOGIN, 403, 403, 403, 302),
+    ("GET", "/timetable", LOGIN, 200, 200, 403, 403),
+    ("GET", "/timetable/teachers/<id:user_id>", LOGIN, 403, 200, 200, 200),  # a colleague's week
+    ("GET", "/timetable/classrooms/<id:classroom_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/timetable/schools/<id:school_id>", LOGIN, 403, 200, 200, 200),
+    ("GET", "/timetable/schools/<id:school_id>/term", LOGIN, 403, 200, 200, 200),
+    ("GET", "/timetable/schools/<id:school_id>/term.xlsx", LOGIN, 403, 200, 200, 200),
+    # live room summary (world's session: other schools of the county; its people see it, and county staff)
+    ("GET", "/live-sessions/<id:session_id>/summary", LOGIN, 403, 403, 200, 200),
+    ("GET", "/live-sessions/<id:session_id>/summary.xlsx", LOGIN, 403, 403, 200, 200),
+    ("GET", "/api/v1/live-sessions/<id:session_id>/summary", 401, 403, 403, 200, 200),
+    # the live room page: whoever may join (county staff observe); the world's teacher and principal are not in it
+    ("GET", "/live-sessions/<id:session_id>/room", LOGIN, 403, 403, 200, 200),
+    # dual-teacher class and session pages (SCHED-PAGES): the world's class is between other schools of the
+    # county, so the teacher and principal get the answer of a wrong id; the researcher sees, does not change.
+    ("GET", "/live-classes", LOGIN, 200, 200, 200, 200),
+    ("GET", "/live-classes/new", LOGIN, 200, 200, 403, 200),
+    ("POST", "/live-classes/new", LOGIN, 400, 400, 403, 400),
+    ("GET", "/live-classes/<id:class_id>", LOGIN, 404, 404, 200, 200),
+    ("GET", "/live-classes/<id:class_id>/change", LOGIN, 404, 404, 403, 200),
+    ("POST", "/live-classes/<id:class_id>/change", LOGIN, 404, 404, 403, 400),
+    ("POST", "/live-classes/<id:class_id>/sessions", LOGIN, 404, 404, 403, 400),
+    ("POST", "/live-classes/<id:class_id>/resources", LOGIN, 404, 404, 403, 400),
+    ("POST", "/live-classes/<id:class_id>/resources/<id:resource_id>/remove", LOGIN, 404, 404, 403, 302),
+    ("GET", "/live-sessions/<id:session_id>", LOGIN, 404, 404, 200, 200),
+    ("POST", "/live-sessions/<id:session_id>/attendance", LOGIN, 404, 404, 403, 400),
+    ("POST", "/live-sessions/<id:session_id>/move", LOGIN, 404, 404, 403, 400),
+    ("POST", "/live-sessions/<id:session_id>/cancel", LOGIN, 404, 404, 403, 409),  # it has started
+    ("POST", "/live-sessions/<id:session_id>/restore", LOGIN, 404, 404, 403, 409),  # it is not cancelled
     # supervision
     ("GET", "/supervision/coverage", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/coverage/export.xlsx", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/partnerships", LOGIN, 403, 403, 200, 200),
     ("GET", "/supervision/partnerships/export.xlsx", LOGIN, 403, 403, 200, 200),
+    # supervision dashboard ("<key>": the principals' quota list); the school page: its principal, county staff
+    ("GET", "/supervision/dashboard", LOGIN, 403, 403, 200, 200),
+    ("GET", "/supervision/dashboard/lists/<key>", LOGIN, 403, 403, 200, 200),
+    ("GET", "/supervision/dashboard/lists/<key>/export.xlsx", LOGIN, 403, 403, 200, 200),
+    ("GET", "/supervision/schools/<id:school_id>", LOGIN, 403, 200, 200, 200),
+    # observations: quota progress, rules and the register (OBS-QUOTA)
+    ("GET", "/observations/quota", LOGIN, 403, 200, 200, 200),
+    ("GET", "/observations/quota/export.xlsx", LOGIN, 403, 200, 200, 200),
+    ("GET", "/observations/quota/rules", LOGIN, 403, 403, 403, 200),
+    ("GET", "/observations/quota/rules/new", LOGIN, 403, 403, 403, 200),
+    ("POST", "/observations/quota/rules/new", LOGIN, 403, 403, 403, 400),
+    ("GET", "/observations/quota/rules/<id:rule_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/observations/quota/rules/<id:rule_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("POST", "/observations/quota/rules/<id:rule_id>/active", LOGIN, 403, 403, 403, 302, {"active": "1"}),
+    ("GET", "/observations/register.xlsx", LOGIN, 200, 200, 200, 200),
+    # observations: records (OBS-RECORDS). The world's record is final: by the principal, of the teacher.
+    ("GET", "/observations", LOGIN, 200, 200, 200, 200),
+    ("GET", "/observations/of-me", LOGIN, 200, 200, 200, 200),
+    ("GET", "/observations/new", LOGIN, 200, 200, 200, 200),
+    ("POST", "/observations/new", LOGIN, 422, 422, 422, 422),
+    ("POST", "/observations/autosave", LOGIN, 400, 400, 400, 400),  # not JSON
+    ("GET", "/observations/teachers", LOGIN, 200, 200, 200, 200),
+    ("GET", "/observations/sw.js", LOGIN, 200, 200, 200, 200),
+    ("GET", "/observations/<id:observation_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/observations/<id:observation_id>/edit", LOGIN, 403, 302, 403, 403),  # final: to the amendment
+    ("POST", "/observations/<id:observation_id>/edit", LOGIN, 403, 302, 403, 403),
+    ("GET", "/observations/<id:observation_id>/amend", LOGIN, 403, 200, 403, 403),
+    ("POST", "/observations/<id:observation_id>/amend", LOGIN, 403, 422, 403, 403),  # no reason
+    ("POST", "/observations/<id:observation_id>/acknowledge", LOGIN, 302, 403, 403, 403),
+    ("POST", "/observations/<id:observation_id>/reply", LOGIN, 302, 403, 403, 403),
+    ("POST", "/observations/<id:observation_id>/attachments", LOGIN, 403, 403, 403, 403),  # final: locked
+    ("GET", "/observations/files/<id:file_id>", LOGIN, 200, 200, 200, 200),
+    ("POST", "/observations/files/<id:file_id>/delete", LOGIN, 403, 403, 403, 403),
+    ("POST", "/observations/drafts/<id:draft_id>/steps/<id:step_id>", LOGIN, 404, 422, 404, 404),  # the principal's draft
+    ("GET", "/observations/rubrics", LOGIN, 200, 200, 200, 200),
+    ("GET", "/observations/rubrics/<id:template_id>", LOGIN, 200, 200, 200, 200),
+    ("GET", "/observations/rubrics/<id:template_id>/edit", LOGIN, 403, 403, 403, 200),
+    ("POST", "/observations/rubrics/<id:template_id>/edit", LOGIN, 403, 403, 403, 400),
+    ("POST", "/observations/drafts/<id:draft_id>/delete", LOGIN, 404, 302, 404, 404),  # after the rows using draft_id
     # load balancers
     ("GET", "/healthz", 200, 200, 200, 200, 200),
     # API (cookie login; bearer tokens have their own tests)
@@ -224,6 +291,8 @@ TABLE = [
     ("POST", "/api/v1/communities/<id:community_id>/members", 401, 409, 409, 409, 403),
     ("GET", "/api/v1/communities/<id:community_id>/members", 401, 200, 403, 403, 200),
     ("GET", "/api/v1/communities/<id:community_id>/activities", 401, 200, 200, 200, 200),
+    ("GET", "/api/v1/observations/progress", 401, 200, 200, 200, 200),  # one's own
+    ("POST", "/api/v1/observations", 401, 422, 422, 422, 422),
     # near the end: they end memberships, take down resources
     ("POST", "/resources/<id:resource_id>/delete", LOGIN, 403, 403, 403, 302),
     ("POST", "/communities/<id:community_id>/leave", LOGIN, 302, 302, 302, 409),
@@ -319,6 +388,7 @@ def world(make, db):
 
     calendar_day = CalendarDay(day=date(2026, 10, 1), kind="holiday", name="国庆节")
     db.session.add(calendar_day)
+    quota_rule = make.quota_rule("principal", county=county)
     resource = make.resource(make.user("teacher", school=school))
     version = make.resource_version(resource)
     from portal.resources import social
@@ -328,6 +398,20 @@ def world(make, db):
     attachment = log_services.add_attachment(users["bureau"], entry,
                                              FileStorage(stream=io.BytesIO(b"%PDF-1.4 x"), filename="教案.pdf"))
     db.session.commit()
+    live_session = make.live_session(county=county, rooms=1)  # taught between other schools of the county
+    import io as _io
+
+    from werkzeug.datastructures import FileStorage as _FileStorage
+
+    from portal.observations import services as observation_services
+
+    earlier = make.observation(users["principal"], users["teacher"], final=False, action_steps="板书分区",
+                               on=date.today() - timedelta(days=1))
+    observation_file = observation_services.add_attachment(
+        users["principal"], earlier, _FileStorage(stream=_io.BytesIO(b"%PDF-1.4 x"), filename="教案.pdf"))
+    observation_services.finalize_observation(users["principal"], earlier)
+    db.session.commit()
+    observation_draft = make.observation(users["principal"], users["teacher"], final=False)
     from portal.accounts.models import ApiToken
 
     token_id = db.session.query(ApiToken.id).scalar()
@@ -340,7 +424,11 @@ def world(make, db):
         "partnership_id": partnership.id, "entry_id": entry.id, "attachment_id": attachment.id,
         "exchange_id": exchange.id, "visit_id": visit.id, "researcher_id": users["researcher"].id,
         "village_id": village.id, "resource_id": resource.id, "version_id": version.id,
-        "comment_id": comment.id, "day_id": calendar_day.id,
+        "comment_id": comment.id, "day_id": calendar_day.id, "rule_id": quota_rule.id,
+        "session_id": live_session.id, "class_id": live_session.live_class_id,
+        "observation_id": earlier.id, "draft_id": observation_draft.id, "file_id": observation_file.id,
+        "step_id": earlier.action_steps[0].id, "template_id": earlier.rubric_template_id,
+        "key": "principals",
     }
     return users, ids
 

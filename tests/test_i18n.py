@@ -106,6 +106,11 @@ def _placeholders(text: str) -> tuple[Counter, list]:
     return named, positional
 
 
+def _bare_percents(text: str) -> int:
+    """Lone % signs: a template's _() formats every message, where a lone % fails (write %%)."""
+    return PLACEHOLDER.sub("", text).count("%")
+
+
 def test_translations_keep_the_placeholders(catalog):
     wrong = []
     for message in catalog:
@@ -116,7 +121,8 @@ def test_translations_keep_the_placeholders(catalog):
             if not translation:
                 continue
             named, positional = _placeholders(translation)
-            if set(named) != set(source_named) or positional != source_positional:
+            if set(named) != set(source_named) or positional != source_positional or (
+                    _bare_percents(translation) != _bare_percents(_strings(message.id)[0])):
                 wrong.append(f"  {_strings(message.id)[0]!r} -> {translation!r}")
     assert not wrong, "these translations change the %-placeholders of their msgid:\n" + "\n".join(wrong)
 

@@ -5,11 +5,16 @@ from flask.cli import AppGroup
 
 from . import (  # noqa: F401  (seed steps)
     demo_communities,
+    demo_observations,
     demo_partnerships,
     demo_resources,
+    demo_scheduling,
+    demo_timeline,  # after demo_scheduling: the live room's timeline of a lesson given
     scale_communities,
+    scale_observations,
     scale_partnerships,
     scale_resources,
+    scale_scheduling,
 )
 
 seed = AppGroup("seed", help="Load demo or synthetic city-scale data.")

@@ -161,3 +161,16 @@ EDITION_LABELS = {
     "hunan": _l("Hunan Education (湘教版)"),
     "other": _l("Other edition"),
 }
+
+# Lesson observations (听课评课)
+OBSERVATION_KIND_LABELS = {
+    "drop_in": _l("Drop-in lesson (推门课)"),
+    "open": _l("Open lesson (公开课)"),
+    "standard": _l("Standard-check lesson (达标课)"),
+    "demonstration": _l("Demonstration lesson (示范课)"),
+    "live": _l("Live dual-teacher lesson (双师课堂)"),
+    "recording": _l("Recorded lesson (录像课)"),
+}
+OBSERVATION_GRADE_LABELS = {"excellent": _l("Excellent (优)"), "good": _l("Good (良)"),
+                            "fair": _l("Fair (中)"), "poor": _l("Poor (差)")}
+OBSERVATION_STATUS_LABELS = {"draft": _l("Draft"), "final": _l("Final")}

@@ -75,6 +75,10 @@ PAGES = [
     ("bureau", "exchange-rules", "/exchanges/rules"),
     ("bureau", "researchers", "/researchers"),
     ("bureau", "health", "/supervision/partnerships"),
+    ("bureau", "dashboard", "/supervision/dashboard"),
+    ("bureau", "dashboard-list", "/supervision/dashboard/lists/receiving_schools"),
+    ("bureau", "dashboard-school", "/supervision/schools/{school}"),
+    ("principal.rural", "dashboard-school", "/supervision/schools/{school}"),
     ("bureau", "coverage-schools", "/supervision/coverage?gaps=school"),
     ("researcher", "visits", "/visits"),
     # resources: "{resource}" is the first on the list
@@ -85,6 +89,44 @@ PAGES = [
     ("principal.rural", "school-resources", "/schools/{school}/resources"),
     ("bureau", "school-resources", "/schools/{school}/resources"),
     ("bureau", "school-calendar", "/admin/calendar"),
+    # dual-teacher classes: "{live_class}" is the first class on the person's list, "{live_session}" its first
+    # session listed on the class page
+    ("teacher.city", "live-classes", "/live-classes"),
+    ("teacher.city", "live-class-new", "/live-classes/new"),
+    ("teacher.city", "live-class", "{live_class}"),
+    ("teacher.city", "live-class-change", "{live_class}/change"),
+    ("teacher.city", "live-session", "{live_session}"),
+    ("teacher.rural", "live-session", "{live_session}"),
+    ("teacher.city", "live-summary", "{live_session}/summary"),
+    ("teacher.city", "live-room", "{live_session}/room"),
+    ("teacher.rural", "live-room", "{live_session}/room"),
+    ("principal.rural", "live-room", "{live_session}/room"),
+    ("bureau", "live-classes", "/live-classes"),
+    # week timetables (this week of the demo term) and the term overview
+    ("teacher.city", "timetable", "/timetable"),
+    ("teacher.rural", "timetable", "/timetable"),
+    ("principal.rural", "school-timetable", "/timetable/schools/{school}"),
+    ("principal.rural", "term-overview", "/timetable/schools/{school}/term"),
+    ("bureau", "school-timetable", "/timetable/schools/{school}"),
+    # observation quota: who is behind, the rules, a principal's home with the progress bar
+    ("bureau", "observation-progress", "/observations/quota"),
+    ("bureau", "observation-progress-late", "/observations/quota?status=not_on_track"),
+    ("bureau", "quota-rules", "/observations/quota/rules"),
+    ("bureau", "quota-rule-new", "/observations/quota/rules/new"),
+    ("principal.rural", "observation-progress", "/observations/quota"),
+    ("researcher", "observation-progress", "/observations/quota?role=researcher"),
+    ("researcher", "home", "/"),
+    # observation records: "{observation}" is the first record on the person's list ("of me" for teachers),
+    # "{observation_draft}" the first draft, "{rubric_edit}" the current rubric's edit page
+    ("principal.rural", "observations", "/observations"),
+    ("principal.rural", "observation-new", "/observations/new"),
+    ("principal.city", "observation", "{observation}"),
+    ("principal.city", "observation-draft", "{observation_draft}"),
+    ("teacher.rural", "observations-of-me", "/observations/of-me"),
+    ("teacher.rural", "observation", "{observation}"),
+    ("researcher", "observations-readable", "/observations?scope=all"),
+    ("bureau", "rubrics", "/observations/rubrics"),
+    ("bureau", "rubric-edit", "{rubric_edit}"),
 ]
 COMMUNITY = "示范县小学英语名师+共同体"
 
@@ -163,6 +205,7 @@ def test_main_pages(page_factory, watch_of, log_in, who, size):
     log_in(page, who)
     school_id = None
     found = {}
+    live = {}  # the dual-teacher class and session paths
     problems = []
     for owner, name, path in PAGES:
         if owner != who:
@@ -184,6 +227,22 @@ def test_main_pages(page_factory, watch_of, log_in, who, size):
         if "{community}" in path or path in ("{activity}", "{thread}", "{project}"):
             found = found_ids(page, found)
             path = path.format(**found)
+        if "{live_class}" in path or "{live_session}" in path:
+            if "class" not in live:
+                page.goto("/live-classes")
+                live["class"] = page.locator("main .live-classes a[href^='/live-classes/']").first.get_attribute("href")
+                page.goto(live["class"])
+                live["session"] = page.locator("#sessions a[href^='/live-sessions/']").first.get_attribute("href")
+            path = path.replace("{live_class}", live["class"]).replace("{live_session}", live["session"])
+        if path in ("{observation}", "{observation_draft}", "{rubric_edit}"):
+            listing, link = {
+                "{observation}": ("/observations/of-me" if who.startswith("teacher") else "/observations",
+                                  "main .obs-table a[href^='/observations/']:not([href$='/edit'])"),
+                "{observation_draft}": ("/observations?status=draft", "main .obs-table a[href$='/edit']"),
+                "{rubric_edit}": ("/observations/rubrics", "main a[href$='/edit']"),
+            }[path]
+            page.goto(listing)
+            path = page.locator(link).first.get_attribute("href")
         if path == "{bells}":
             page.goto(f"/schools/{school_id}")
             path = page.locator("#bells a[href*='/bells/']:not([href$='/new'])").first.get_attribute("href")
