@@ -119,11 +119,11 @@ def configure_blueprints(app: Flask) -> None:
     from .resources import api as _resources_api  # noqa: F401
     from .resources.views import bp as resources_bp
     from .scheduling import api as _scheduling_api  # noqa: F401
+    from .scheduling import class_views as _scheduling_classes  # noqa: F401  (class and session pages)
     from .scheduling import feeds as _scheduling_feeds  # noqa: F401  (the .ics route)
     from .scheduling import home as _scheduling_home  # noqa: F401  (home panels)
-    from .scheduling import timetable_views as _scheduling_timetable  # noqa: F401  (week views)
-    from .scheduling import class_views as _scheduling_classes  # noqa: F401  (class and session pages)
     from .scheduling import session_views as _scheduling_sessions  # noqa: F401
+    from .scheduling import timetable_views as _scheduling_timetable  # noqa: F401  (week views)
     from .scheduling.views import bp as scheduling_bp
     from .supervision import api as _supervision_api  # noqa: F401
     from .supervision import dashboard_views as _supervision_dashboard  # noqa: F401  (routes on bp)

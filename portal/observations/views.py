@@ -19,40 +19,36 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
-from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, ROLES, TEACHER, require, require_roles
+from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require
 from ..core.errors import DomainError, Invalid, NotAllowed
 from ..core.forms import form_error
 from ..core.models import utcnow
 from ..core.pagination import paginate
 from ..core.templating import nav_item
 from ..core.timeutil import isoformat_local, local_today, school_year_of
-from ..core.uploads import extensions_of, send_upload
+from ..core.uploads import extensions_of
 from ..core.validate import json_body, query_int
 from ..extensions import db
 from ..org.models import Classroom, School
 from ..scheduling.models import LiveClass, LiveSession
 from ..scheduling.permissions import visible_classes
 from . import services
-from .forms import AmendForm, AttachmentForm, FilterForm, ObservationForm, ReplyForm, RubricForm
+from .forms import AttachmentForm, FilterForm, ObservationForm
 from .models import (
     KINDS,
     ActionStep,
     Observation,
     ObservationAmendment,
-    ObservationAttachment,
     RubricTemplate,
 )
 from .permissions import (
-    can_amend_observation,
     can_edit_observation,
     can_observe_session,
     can_record_observations,
-    can_respond_to_observation,
-    can_see_private_notes,
     can_view_observation,
     visible_observations,
 )
-from .rubrics import can_edit_rubrics, ensure_default_template, level_label, parse_levels, save_template_version
+from .rubrics import ensure_default_template
 
 bp = Blueprint("observations", __name__)
 
@@ -61,7 +57,7 @@ nav_item("observations.index", _l("Observations"), (BUREAU, RESEARCHER, PRINCIPA
 _PROGRESS_PARTIAL = Path(__file__).resolve().parents[2] / "templates" / "observations" / "_progress.html"
 
 
-def _load(observation_id: int) -> Observation:
+def load_observation(observation_id: int) -> Observation:
     observation = db.session.execute(
         select(Observation).where(Observation.id == observation_id)
         .options(joinedload(Observation.observer), joinedload(Observation.observed_teacher),
@@ -204,7 +200,7 @@ def _as_int(value) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 10 else None
 
 
-def _prepare(form: ObservationForm, extra_teacher: User | None = None) -> None:
+def prepare_form(form: ObservationForm, extra_teacher: User | None = None) -> None:
     school_id = _as_int(form.school_id.data)
     form.school_id.choices = _school_choices()
     if school_id and str(school_id) not in {v for v, _n in form.school_id.choices}:
@@ -222,7 +218,7 @@ def _prepare(form: ObservationForm, extra_teacher: User | None = None) -> None:
             form.classroom_id.choices.append((str(room.id), f"{room.school.name} · {room.name}"))
 
 
-def _raw(form: ObservationForm, template: RubricTemplate) -> dict:
+def raw_values(form: ObservationForm, template: RubricTemplate) -> dict:
     raw = {name: getattr(form, name).data for name in (
         "observed_teacher_id", "classroom_id", "observed_on", "periods", "subject", "topic", "kind", "record_html",
         "strengths", "problems", "suggestions", "action_steps", "grade", "private_notes", "live_session_id")}
@@ -242,7 +238,7 @@ def editable_text(html_text: str) -> str:
     return "\n\n".join(html.unescape(p.replace("<br>", "\n")) for p in paragraphs)
 
 
-def _fill(form: ObservationForm, observation: Observation) -> None:
+def fill_form(form: ObservationForm, observation: Observation) -> None:
     form.school_id.data = str(observation.school_id)
     form.observed_teacher_id.data = str(observation.observed_teacher_id)
     form.classroom_id.data = str(observation.classroom_id or "")
@@ -321,10 +317,10 @@ def new():
                 getattr(form, name).data = value.isoformat() if isinstance(value, date) else str(value)
         elif current_user.school_id:
             form.school_id.data = str(current_user.school_id)
-        _prepare(form, session.live_class.main_teacher if session else None)
+        prepare_form(form, session.live_class.main_teacher if session else None)
         return _render_form(form, template, session=session)
     session = _session_for_form(_as_int(form.live_session_id.data)) if form.live_session_id.data else None
-    _prepare(form, session.live_class.main_teacher if session else None)
+    prepare_form(form, session.live_class.main_teacher if session else None)
     if not form.validate_on_submit():
         return _render_form(form, template, session=session, status=400)
     finalize = request.form.get("action") == "finalize"
@@ -338,9 +334,9 @@ def new():
         if existing is not None:  # the autosave already made it
             if existing.status == "final":
                 return redirect(url_for("observations.record", observation_id=existing.id))
-            services.update_draft(current_user, existing, _raw(form, existing.rubric_template))
+            services.update_draft(current_user, existing, raw_values(form, existing.rubric_template))
             return _after_save(existing, finalize)
-        observation = services.create_observation(current_user, _raw(form, template), client_key=key,
+        observation = services.create_observation(current_user, raw_values(form, template), client_key=key,
                                                   template=template)
         return _after_save(observation, finalize)
 
@@ -359,7 +355,7 @@ def new():
 @bp.route("/observations/<id:observation_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(observation_id: int):
-    observation = _load(observation_id)
+    observation = load_observation(observation_id)
     if observation.status == "final" and observation.observer_id == current_user.id:
         flash(_("This record is final; correct it with an amendment."), "info")
         return redirect(url_for("observations.amend", observation_id=observation.id))
@@ -368,23 +364,23 @@ def edit(observation_id: int):
     form = ObservationForm()
     session = None
     if request.method == "GET":
-        _fill(form, observation)
-        _prepare(form, observation.observed_teacher)
+        fill_form(form, observation)
+        prepare_form(form, observation.observed_teacher)
         return _render_form(form, template, observation)
-    _prepare(form, observation.observed_teacher)
+    prepare_form(form, observation.observed_teacher)
     if not form.validate_on_submit():
         return _render_form(form, template, observation, status=400)
     try:
-        services.update_draft(current_user, observation, _raw(form, template))
+        services.update_draft(current_user, observation, raw_values(form, template))
         return _after_save(observation, request.form.get("action") == "finalize")
     except DomainError as exc:
         db.session.rollback()
         form_error(form, exc, "topic")
-        observation = _load(observation_id)
+        observation = load_observation(observation_id)
         return _render_form(form, template, observation, session, status=exc.status if exc.status < 500 else 400)
 
 
-def _json_error(exc: DomainError):
+def json_error(exc: DomainError):
     body = {"error": {"code": exc.code, "message": str(exc.message)}}
     if exc.field:
         body["error"]["field"] = exc.field
@@ -401,7 +397,7 @@ def autosave():
     nothing; a new draft is found again by its client key. Only the observer; a final record
     is refused (409)."""
     if not can_record_observations(current_user):
-        return _json_error(NotAllowed(_("You cannot record observations.")))
+        return json_error(NotAllowed(_("You cannot record observations.")))
     try:
         data = json_body()
         observation_id = data.pop("id", None)
@@ -426,7 +422,7 @@ def autosave():
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        return _json_error(exc)
+        return json_error(exc)
     except IntegrityError:
         # The same new draft sent twice at once: the other request made the row; this one updates it.
         db.session.rollback()
@@ -455,252 +451,6 @@ def teachers():
                     "classrooms": [{"id": int(v), "name": n} for v, n in _rooms_of(school.id)]})
 
 
-# --- the record ----------------------------------------------------------------------------------
-
-
-@bp.route("/observations/<id:observation_id>")
-@login_required
-def record(observation_id: int):
-    observation = _load(observation_id)
-    checked = db.session.execute(
-        select(ActionStep).where(ActionStep.checked_in_id == observation.id).order_by(ActionStep.id)
-    ).scalars().all()
-    return render_template(
-        "observations/record.html", o=observation, template=observation.rubric_template, level_label=level_label,
-        checked=checked, reply_form=ReplyForm(),
-        editable=can_edit_observation(current_user, observation),
-        amendable=can_amend_observation(current_user, observation),
-        respond=can_respond_to_observation(current_user, observation),
-        private=can_see_private_notes(current_user, observation))
-
-
-@bp.route("/observations/drafts/<id:draft_id>/delete", methods=["POST"])
-@login_required
-def delete(draft_id: int):
-    observation = _load(draft_id)
-    require(can_edit_observation(current_user, observation))
-    services.delete_draft(current_user, observation)
-    db.session.commit()
-    flash(_("Draft deleted."), "success")
-    return redirect(url_for("observations.index"))
-
-
-@bp.route("/observations/<id:observation_id>/amend", methods=["GET", "POST"])
-@login_required
-def amend(observation_id: int):
-    observation = _load(observation_id)
-    require(can_amend_observation(current_user, observation))
-    template = observation.rubric_template
-    form = AmendForm()
-    if request.method == "GET":
-        _fill(form, observation)
-    form.school_id.data = str(observation.school_id)  # fixed: only the class within it may change
-    _prepare(form, observation.observed_teacher)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            raw = _raw(form, template)
-            for name in ("observed_teacher_id", "live_session_id"):
-                raw.pop(name)
-            try:
-                rows = services.amend_observation(current_user, observation, raw, form.reason.data or "")
-                db.session.commit()
-                flash(_("Corrected: %(fields)s. The correction is kept with the record.",
-                        fields=", ".join(r.field for r in rows)), "success")
-                return redirect(url_for("observations.record", observation_id=observation.id))
-            except DomainError as exc:
-                db.session.rollback()
-                form_error(form, exc, "reason")
-                observation = _load(observation_id)
-                status = exc.status
-        else:
-            status = 400
-    scores = ({d["code"]: request.form.get(f"score-{d['code']}", "") for d in template.dimensions}
-              if request.method == "POST" else {k: str(v) for k, v in (observation.scores or {}).items()})
-    return render_template("observations/amend.html", form=form, o=observation, template=template,
-                           scores=scores, today=local_today().isoformat()), status
-
-
-@bp.route("/observations/<id:observation_id>/acknowledge", methods=["POST"])
-@login_required
-def acknowledge(observation_id: int):
-    observation = _load(observation_id)
-    require(can_respond_to_observation(current_user, observation))
-    services.acknowledge_observation(current_user, observation)
-    db.session.commit()
-    flash(_("Acknowledged; the observer was told."), "success")
-    return redirect(url_for("observations.record", observation_id=observation.id))
-
-
-@bp.route("/observations/<id:observation_id>/reply", methods=["POST"])
-@login_required
-def reply(observation_id: int):
-    observation = _load(observation_id)
-    require(can_respond_to_observation(current_user, observation))
-    form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            services.reply_to_observation(current_user, observation, form.reply.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            return redirect(url_for("observations.record", observation_id=observation.id) + "#reply")
-        db.session.commit()
-        flash(_("Reply sent."), "success")
-    return redirect(url_for("observations.record", observation_id=observation.id))
-
-
-@bp.route("/observations/drafts/<id:draft_id>/steps/<id:step_id>", methods=["POST"])
-@login_required
-def check_step(draft_id: int, step_id: int):
-    observation = _load(draft_id)
-    require(can_edit_observation(current_user, observation))
-    step = db.session.get(ActionStep, step_id)
-    if step is None:
-        abort(404)
-    services.check_action_step(current_user, observation, step, request.form.get("status", ""))
-    db.session.commit()
-    return redirect(url_for("observations.edit", observation_id=observation.id) + "#steps")
-
-
-# --- attachments ---------------------------------------------------------------------------------
-
-
-@bp.route("/observations/<id:observation_id>/attachments", methods=["POST"])
-@login_required
-def add_attachment(observation_id: int):
-    observation = _load(observation_id)
-    require(can_edit_observation(current_user, observation))
-    form = AttachmentForm()
-    if not form.validate_on_submit():
-        flash(_("The form has expired; please try again."), "error")
-        return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
-    try:
-        attachment = services.add_attachment(current_user, observation, form.file.data)
-    except DomainError as exc:
-        db.session.rollback()
-        if request.accept_mimetypes.best == "application/json":
-            return _json_error(exc)
-        flash(str(exc.message), "error")
-        return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
-    db.session.commit()
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify({"id": attachment.id, "name": attachment.original_name,
-                        "url": url_for("observations.attachment", file_id=attachment.id)}), 201
-    flash(_("File attached."), "success")
-    return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
-
-
-def _load_attachment(attachment_id: int) -> ObservationAttachment:
-    attachment = db.session.get(ObservationAttachment, attachment_id)
-    if attachment is None:
-        abort(404)
-    _load(attachment.observation_id)  # 404 for those who may not read the record
-    return attachment
-
-
-@bp.route("/observations/files/<id:file_id>")
-@login_required
-def attachment(file_id: int):
-    attachment = _load_attachment(file_id)
-    return send_upload(attachment.stored_name, attachment.original_name, attachment.content_type)
-
-
-@bp.route("/observations/files/<id:file_id>/delete", methods=["POST"])
-@login_required
-def delete_attachment(file_id: int):
-    attachment = _load_attachment(file_id)
-    require(can_edit_observation(current_user, attachment.observation))
-    observation_id = attachment.observation_id
-    services.remove_attachment(current_user, attachment)
-    db.session.commit()
-    flash(_("File removed."), "success")
-    return redirect(url_for("observations.edit", observation_id=observation_id) + "#files")
-
-
-# --- rubric templates (the bureau) ---------------------------------------------------------------
-
-
-@bp.route("/observations/rubrics")
-@require_roles(*ROLES)
-def rubrics():
-    ensure_default_template()
-    db.session.commit()  # the default rubric, when this is its first use
-    versions = db.session.execute(
-        select(RubricTemplate).options(joinedload(RubricTemplate.created_by))
-        .order_by(RubricTemplate.family, RubricTemplate.version.desc())
-    ).scalars().all()
-    return render_template("observations/rubrics.html", versions=versions, can_edit=can_edit_rubrics(current_user))
-
-
-@bp.route("/observations/rubrics/<id:template_id>")
-@require_roles(*ROLES)
-def rubric(template_id: int):
-    template = db.session.get(RubricTemplate, template_id)
-    if template is None:
-        abort(404)
-    return render_template("observations/rubric.html", template=template, can_edit=can_edit_rubrics(current_user))
-
-
-BLANK_ROWS = 2
-
-
-def _dimension_rows(template: RubricTemplate) -> list[dict]:
-    if request.method == "POST":
-        rows = []
-        for i in range(int(request.form.get("rows", "0") or 0) if (request.form.get("rows") or "").isdigit() else 0):
-            if i >= 40:
-                break
-            rows.append({k: request.form.get(f"d{i}-{k}", "") for k in
-                         ("code", "label", "weight", "min", "max", "levels", "description")})
-        return rows
-    rows = [{"code": d["code"], "label": d["label"], "weight": str(d["weight"]), "min": str(d["min"]),
-             "max": str(d["max"]), "description": d.get("description", ""),
-             "levels": "; ".join(f"{lv['score']}={lv['label']}" for lv in d.get("levels") or [])}
-            for d in template.dimensions]
-    return rows + [{"code": "", "label": "", "weight": "", "min": "1", "max": "5", "levels": "", "description": ""}
-                   for _i in range(BLANK_ROWS)]
-
-
-@bp.route("/observations/rubrics/<id:template_id>/edit", methods=["GET", "POST"])
-@require_roles(BUREAU)
-def edit_rubric(template_id: int):
-    template = db.session.get(RubricTemplate, template_id)
-    if template is None:
-        abort(404)
-    require(can_edit_rubrics(current_user))
-    if not template.is_current:
-        flash(_("This is an old version; edit the current one."), "info")
-        current = db.session.execute(select(RubricTemplate).where(
-            RubricTemplate.family == template.family, RubricTemplate.is_current.is_(True))).scalar_one()
-        return redirect(url_for("observations.edit_rubric", template_id=current.id))
-    form = RubricForm()
-    rows = _dimension_rows(template)
-    error = None
-    if request.method == "GET":
-        form.name.data, form.description.data = template.name, template.description
-    elif form.validate_on_submit():
-        try:
-            dimensions = []
-            for row_number, row in enumerate(rows, start=1):
-                if not (row["code"].strip() or row["label"].strip()):
-                    continue  # an empty row (or a cleared one: the dimension is dropped)
-                dimensions.append({**row, "levels": parse_levels(row["levels"], row_number)})
-            version = save_template_version(current_user, template, name=form.name.data or "",
-                                            description=form.description.data or "", dimensions=dimensions)
-            db.session.commit()
-            flash(_("Saved as version %(v)d; records keep the version they were scored with.", v=version.version),
-                  "success")
-            return redirect(url_for("observations.rubric", template_id=version.id))
-        except DomainError as exc:
-            db.session.rollback()
-            error = str(exc.message)
-    else:
-        error = _("The form has expired; please try again.")
-    return render_template("observations/rubric_form.html", form=form, template=template, rows=rows,
-                           error=error), (400 if error else 200)
-
-
 @bp.route("/observations/sw.js")
 @login_required
 def service_worker():
@@ -713,3 +463,5 @@ def service_worker():
 
 
 from . import feedback_home as _feedback_home  # noqa: E402,F401  (the home panel for observed teachers)
+from . import record_views as _record_views  # noqa: E402,F401  (the record, amendments, replies, files)
+from . import rubric_views as _rubric_views  # noqa: E402,F401  (the bureau's rubric templates, on bp)
