@@ -94,6 +94,7 @@ def configure_routing(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .accounts import api as _accounts_api  # noqa: F401  (adds routes to `api`)
+    from .accounts import audit_views as _accounts_audit  # noqa: F401  (the audit trail page on accounts.bp)
     from .accounts import home as _accounts_home  # noqa: F401  (home panels)
     from .accounts.views import bp as accounts_bp
     from .communities import api as _communities_api  # noqa: F401

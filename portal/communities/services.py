@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import record as audit_record
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import STAGE_LABELS, SUBJECT_LABELS
 from ..core.models import utcnow
@@ -142,6 +143,8 @@ def save_community(
     if leader is not None and leader.id != community.leader_id:
         appoint_leader(actor, community, leader)
     log.info("community saved id=%s by=%s", community.id, actor.id)
+    audit_record(actor, "community.saved", "community", community.id, county_id=community.county_id,
+                 summary=community.name, details={"kind": community.kind, "level": community.level})
     return community
 
 
@@ -173,7 +176,16 @@ def appoint_leader(actor: User, community: Community, leader: User) -> Membershi
     refresh_member_count(community)
     notify([leader], "community.leader_appointed", params={"community": community.name}, link=community_link(community))
     log.info("community leader id=%s user=%s by=%s", community.id, leader.id, actor.id)
+    _audit(actor, "membership.leader_appointed", membership, community, {"previous_leader_id": previous})
     return membership
+
+
+def _audit(actor: User, action: str, membership: Membership, community: Community, details: dict | None = None):
+    db.session.flush()  # a new membership needs its id
+    person = membership.user or db.session.get(User, membership.user_id)
+    audit_record(actor, action, "membership", membership.id, county_id=community.county_id,
+                 summary=f"{person.name} · {community.name}",
+                 details={"community_id": community.id, "user_id": membership.user_id, **(details or {})})
 
 
 def membership_of_id(user_id: int, community: Community) -> Membership | None:
@@ -210,6 +222,7 @@ def ask_to_join(user: User, community: Community, note: str = "") -> Membership:
         link=community_link(community, "communities.members"),
     )
     log.info("community join asked id=%s user=%s", community.id, user.id)
+    _audit(user, "membership.requested", membership, community)
     return membership
 
 
@@ -240,6 +253,7 @@ def decide_request(actor: User, membership: Membership, approve: bool) -> Member
     )
     log.info("community request %s id=%s user=%s by=%s", "approved" if approve else "declined",
              community.id, membership.user_id, actor.id)
+    _audit(actor, "membership.approved" if approve else "membership.declined", membership, community)
     return membership
 
 
@@ -266,6 +280,7 @@ def add_member(actor: User, community: Community, user: User, role: str = "membe
     notify([user], "community.member_added", params={"by": actor.name, "community": community.name},
            link=community_link(community))
     log.info("community member added id=%s user=%s by=%s", community.id, user.id, actor.id)
+    _audit(actor, "membership.added", membership, community, {"role": role})
     return membership
 
 
@@ -283,6 +298,7 @@ def leave(user: User, community: Community) -> None:
         notify(_managers(community), "community.member_left", params={"user": user.name, "community": community.name},
                link=community_link(community, "communities.members"))
     log.info("community left id=%s user=%s", community.id, user.id)
+    _audit(user, "membership.left" if was_active else "membership.withdrawn", membership, community)
 
 
 def remove_member(actor: User, membership: Membership) -> None:
@@ -299,6 +315,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     notify([membership.user_id], "community.member_removed", params={"community": community.name},
            link=community_link(community))
     log.info("community member removed id=%s user=%s by=%s", community.id, membership.user_id, actor.id)
+    _audit(actor, "membership.removed", membership, community)
 
 
 def set_member_role(actor: User, membership: Membership, role: str) -> None:
@@ -312,6 +329,7 @@ def set_member_role(actor: User, membership: Membership, role: str) -> None:
     if membership.status != "active":
         raise Conflict(_l("This person is not a member."))
     if membership.role != role:
+        _audit(actor, "membership.role_changed", membership, community, {"role": {"from": membership.role, "to": role}})
         membership.role = role
         notify([membership.user_id], "community.role_changed", params={"community": community.name},
                link=community_link(community))
@@ -322,3 +340,5 @@ def set_community_active(actor: User, community: Community, active: bool) -> Non
         raise NotAllowed(_l("You cannot change this community."))
     community.is_active = active
     log.info("community %s id=%s by=%s", "opened" if active else "closed", community.id, actor.id)
+    audit_record(actor, "community.opened" if active else "community.closed", "community", community.id,
+                 county_id=community.county_id, summary=community.name)

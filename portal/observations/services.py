@@ -15,6 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import record as audit_record
+from ..core.audit import school_county
 from ..core.errors import Conflict, Invalid, NotAllowed, UploadRefused
 from ..core.labels import SUBJECT_LABELS
 from ..core.models import utcnow
@@ -263,6 +265,16 @@ def _sync_steps(observation: Observation, texts: list[str]) -> bool:
     return True
 
 
+def _county(observation: Observation) -> int | None:
+    return school_county(observation.school_id)
+
+
+def _summary(observation: Observation) -> str:
+    teacher = db.session.get(User, observation.observed_teacher_id)
+    teacher = teacher.name if teacher is not None else ""
+    return f"{teacher} · {observation.observed_on.isoformat()} · {observation.topic or observation.subject}"
+
+
 def create_observation(actor: User, raw: dict, *, final: bool = False, client_key: str | None = None,
                        template: RubricTemplate | None = None) -> Observation:
     """Record an observation as a draft (or final at once, as the API does by default)."""
@@ -279,6 +291,8 @@ def create_observation(actor: User, raw: dict, *, final: bool = False, client_ke
     _sync_steps(observation, steps)
     db.session.flush()
     audit.info("user %s recorded observation %s of user %s", actor.id, observation.id, observation.observed_teacher_id)
+    audit_record(actor, "observation.created", "observation", observation.id, county_id=_county(observation),
+                 summary=_summary(observation), details={"teacher_id": observation.observed_teacher_id})
     if final:
         finalize_observation(actor, observation)
     return observation
@@ -322,6 +336,8 @@ def finalize_observation(actor: User, observation: Observation) -> None:
                    "date": observation.observed_on.isoformat()},
            link=record_link(observation))
     audit.info("user %s finalised observation %s", actor.id, observation.id)
+    audit_record(actor, "observation.finalized", "observation", observation.id, county_id=_county(observation),
+                 summary=_summary(observation))
 
 
 def _shown(name: str, value) -> str:
@@ -374,6 +390,8 @@ def amend_observation(actor: User, observation: Observation, raw: dict, reason: 
                        "fields": ", ".join(public)}, link=record_link(observation))
     audit.info("user %s amended observation %s: %s (%s)", actor.id, observation.id,
                ",".join(r.field for r in rows), reason)
+    audit_record(actor, "observation.amended", "observation", observation.id, county_id=_county(observation),
+                 summary=_summary(observation), details={"fields": [r.field for r in rows], "reason": reason})
     return rows
 
 
@@ -381,6 +399,8 @@ def delete_draft(actor: User, observation: Observation) -> None:
     if not can_edit_observation(actor, observation):
         raise NotAllowed(_l("Only the observer deletes a draft; a final record stays."))
     audit.info("user %s deleted draft observation %s", actor.id, observation.id)
+    audit_record(actor, "observation.draft_deleted", "observation", observation.id, county_id=_county(observation),
+                 summary=_summary(observation))
     db.session.delete(observation)
     db.session.flush()
 

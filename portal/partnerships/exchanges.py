@@ -36,6 +36,8 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import changes
+from ..core.audit import record as audit_record
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import EXCHANGE_KIND_LABELS, label
@@ -182,6 +184,13 @@ def _check(
     return days_per_week
 
 
+def _audit(actor: User, action: str, exchange: TeacherExchange, details: dict | None = None) -> None:
+    """County: the teacher's home school's (the county that sends and counts the rotation)."""
+    audit_record(actor, action, "exchange", exchange.id, county_id=exchange.from_school.county_id,
+                 summary=f"{exchange.user.name} · {exchange.from_school.name} → {exchange.to_school.name}",
+                 details=details)
+
+
 def _tell(exchange: TeacherExchange, user: User) -> None:
     """The teacher, and the principals of both schools (except the teacher themself)."""
     params = {"name": user.name, "school": exchange.to_school.name, "kind": exchange.kind,
@@ -225,6 +234,7 @@ def record_exchange(
     _tell(exchange, user)
     log.info("exchange recorded id=%s user=%s kind=%s %s->%s by=%s", exchange.id, user.id, kind, from_school.id,
              to_school.id, actor.id)
+    _audit(actor, "exchange.recorded", exchange, {"kind": kind, "start_date": start_date, "end_date": end_date})
     return exchange
 
 
@@ -246,12 +256,14 @@ def update_exchange(
     days_per_week = _check(actor, user=exchange.user, from_school=exchange.from_school, kind=kind,
                            to_school=to_school, start_date=start_date, end_date=end_date, partnership=partnership,
                            days_per_week=days_per_week, exclude_id=exchange.id)
+    old = {f: getattr(exchange, f) for f in ("kind", "to_school_id", "start_date", "end_date", "days_per_week")}
     exchange.kind, exchange.to_school_id, exchange.to_school = kind, to_school.id, to_school
     exchange.start_date, exchange.end_date, exchange.days_per_week = start_date, end_date, days_per_week
     exchange.partnership_id = partnership.id if partnership else None
     exchange.notes = clean_text(notes, max_length=2000)
     db.session.flush()
     log.info("exchange changed id=%s by=%s", exchange.id, actor.id)
+    _audit(actor, "exchange.changed", exchange, changes(exchange, old))
     return exchange
 
 
@@ -263,15 +275,18 @@ def end_exchange(actor: User, exchange: TeacherExchange, end_date: date) -> None
         raise Invalid(_l("Please give the last day."), field="end_date")
     if end_date < exchange.start_date:
         raise Invalid(_l("The end date cannot be before the start date."), field="end_date")
+    old_end = exchange.end_date
     exchange.end_date = end_date
     db.session.flush()
     log.info("exchange ended id=%s on=%s by=%s", exchange.id, end_date, actor.id)
+    _audit(actor, "exchange.ended", exchange, {"end_date": {"from": old_end, "to": end_date}})
 
 
 def delete_exchange(actor: User, exchange: TeacherExchange) -> None:
     if not can_change_exchange(actor, exchange):
         raise NotAllowed(_l("You cannot delete this exchange."))
     log.info("exchange deleted id=%s user=%s by=%s", exchange.id, exchange.user_id, actor.id)
+    _audit(actor, "exchange.deleted", exchange)
     db.session.delete(exchange)
     db.session.flush()
 

@@ -18,6 +18,8 @@ from sqlalchemy import exists, false, func, or_, select, true
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import changes
+from ..core.audit import record as audit_record
 from ..core.authz import PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed, UploadRefused
 from ..core.models import utcnow
@@ -144,6 +146,12 @@ def _tell_principals(actor: User, entry: PairingActivity, partnership: Partnersh
            link=entry_link(entry))
 
 
+def _audit(actor: User, action: str, entry: PairingActivity, partnership: Partnership, details: dict | None = None):
+    audit_record(actor, action, "pairing_activity", entry.id, county_id=partnership.county_id,
+                 summary=f"{partnership.name} · {entry.happened_on.isoformat()} · {entry.title}",
+                 details={"partnership_id": partnership.id, **(details or {})})
+
+
 def log_activity(
     actor: User,
     partnership: Partnership,
@@ -172,6 +180,7 @@ def log_activity(
     db.session.flush()
     _tell_principals(actor, entry, partnership, set(schools))
     log.info("pairing activity logged id=%s partnership=%s kind=%s by=%s", entry.id, partnership.id, kind, actor.id)
+    _audit(actor, "pairing_activity.logged", entry, partnership)
     return entry
 
 
@@ -196,6 +205,7 @@ def update_entry(
         person_ids=person_ids, other_people=other_people,
     )
     before = {s.school_id for s in entry.schools}
+    old = {f: getattr(entry, f) for f in ("kind", "title", "happened_on")}
     entry.kind, entry.title, entry.happened_on = kind, title, happened_on
     entry.notes_html, entry.other_people = notes_html, other_people
     entry.schools = [s for s in entry.schools if s.school_id in schools] + [
@@ -207,6 +217,7 @@ def update_entry(
     db.session.flush()
     _tell_principals(actor, entry, partnership, set(schools) - before)
     log.info("pairing activity changed id=%s by=%s", entry.id, actor.id)
+    _audit(actor, "pairing_activity.changed", entry, partnership, changes(entry, old))
     return entry
 
 
@@ -216,6 +227,7 @@ def delete_entry(actor: User, entry: PairingActivity) -> None:
     if not can_edit_log_entry(actor, entry, entry.partnership):
         raise NotAllowed(_l("Only the author and the bureau delete this entry."))
     log.info("pairing activity deleted id=%s partnership=%s by=%s", entry.id, entry.partnership_id, actor.id)
+    _audit(actor, "pairing_activity.deleted", entry, entry.partnership)
     db.session.delete(entry)
     db.session.flush()
 

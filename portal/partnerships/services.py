@@ -16,6 +16,8 @@ from sqlalchemy import or_, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import changes
+from ..core.audit import record as audit_record
 from ..core.errors import Invalid, NotAllowed
 from ..core.sanitize import clean_text, rich_text
 from ..core.timeutil import local_today
@@ -122,8 +124,10 @@ def save_partnership(
         partnership = Partnership(created_by_id=actor.id)
         db.session.add(partnership)
         before: set[int] = set()
+        old = {}
     else:
         before = {m.school_id for m in partnership.members}
+        old = {f: getattr(partnership, f) for f in ("kind", "name", "lead_school_id", "start_date", "end_date")}
     partnership.kind, partnership.name = kind, name
     partnership.lead_school_id, partnership.county_id = lead_school.id, lead_school.county_id
     partnership.start_date, partnership.end_date = start_date, end_date
@@ -140,6 +144,9 @@ def save_partnership(
         ).scalars().all()
         notify(principals, "partnership.added", params={"name": name}, link=partnership_link(partnership))
     log.info("partnership saved id=%s kind=%s by=%s", partnership.id, kind, actor.id)
+    audit_record(actor, "partnership.changed" if old else "partnership.created", "partnership", partnership.id,
+                 county_id=partnership.county_id, summary=name, details={**changes(partnership, old),
+                 "schools_added": sorted(added), "schools_removed": sorted(before - wanted)})
     return partnership
 
 
@@ -150,8 +157,11 @@ def end_partnership(actor: User, partnership: Partnership, end_date: date) -> No
         raise Invalid(_l("The end date cannot be before the start date."), field="end_date")
     if end_date > PLAUSIBLE[1]:
         raise Invalid(_l("The end date is not plausible."), field="end_date")
+    old_end = partnership.end_date
     partnership.end_date = end_date
     log.info("partnership ended id=%s on=%s by=%s", partnership.id, end_date, actor.id)
+    audit_record(actor, "partnership.ended", "partnership", partnership.id, county_id=partnership.county_id,
+                 summary=partnership.name, details={"end_date": {"from": old_end, "to": end_date}})
 
 
 def set_people(actor: User, partnership: Partnership, people: list[tuple[User, str]]) -> None:
@@ -177,6 +187,9 @@ def set_people(actor: User, partnership: Partnership, people: list[tuple[User, s
             notify([user_id], "partnership.responsible", params={"name": partnership.name, "duty": duty or "—"},
                    link=partnership_link(partnership))
     db.session.flush()
+    audit_record(actor, "partnership.people_set", "partnership", partnership.id, county_id=partnership.county_id,
+                 summary=partnership.name, details={"added": sorted(set(seen) - set(current)),
+                                                    "removed": sorted(set(current) - set(seen))})
 
 
 def can_set_goals(user, partnership: Partnership) -> bool:
@@ -207,6 +220,8 @@ def set_goals(actor: User, partnership: Partnership, school_year: int, goals: st
     goal.goals_html = rich_text(goals)
     goal.updated_by_id = actor.id
     db.session.flush()
+    audit_record(actor, "partnership.goals_set", "partnership", partnership.id, county_id=partnership.county_id,
+                 summary=f"{partnership.name} · {school_year}", details={"school_year": school_year})
     return goal
 
 

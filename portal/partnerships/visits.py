@@ -22,6 +22,8 @@ from sqlalchemy import and_, func, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import changes
+from ..core.audit import record as audit_record
 from ..core.authz import RESEARCHER
 from ..core.errors import Conflict, Invalid, NotAllowed, NotFound
 from ..core.labels import SCHOOL_KIND_LABELS, label
@@ -98,6 +100,8 @@ def assign_contact_school(actor: User, researcher: User, school: School | None,
     notify([researcher.id], "visits.school_assigned", params={"school": school.name},
            link=path_for("partnerships.visits"))
     log.info("contact school assigned researcher=%s school=%s by=%s", researcher.id, school.id, actor.id)
+    audit_record(actor, "contact_school.assigned", "contact_school", link.id, county_id=school.county_id,
+                 summary=f"{researcher.name} · {school.name}", details={"researcher_id": researcher.id})
     return link
 
 
@@ -111,6 +115,8 @@ def remove_contact_school(actor: User, researcher: User, school: School) -> None
     link.is_active = False
     db.session.flush()
     log.info("contact school removed researcher=%s school=%s by=%s", researcher.id, school.id, actor.id)
+    audit_record(actor, "contact_school.removed", "contact_school", link.id, county_id=school.county_id,
+                 summary=f"{researcher.name} · {school.name}", details={"researcher_id": researcher.id})
 
 
 def contact_schools(researcher_id: int, *, active_only: bool = True) -> list[School]:
@@ -145,6 +151,12 @@ def _check_visit(researcher: User, school: School | None, visited_on: date | Non
         raise Invalid(_l("Choose the kind of visit."), field="kind")
 
 
+def _audit(actor: User, action: str, visit: SchoolVisit, details: dict | None = None) -> None:
+    audit_record(actor, action, "visit", visit.id, county_id=visit.school.county_id,
+                 summary=f"{visit.researcher.name} · {visit.school.name} · {visit.visited_on.isoformat()}",
+                 details=details)
+
+
 def log_visit(actor: User, researcher: User, school: School | None, visited_on: date | None,
               kind: str = "guidance", notes: str = "") -> SchoolVisit:
     """A researcher logs a visit to one of their contact schools (the bureau may log it for them)."""
@@ -156,6 +168,7 @@ def log_visit(actor: User, researcher: User, school: School | None, visited_on: 
     db.session.add(visit)
     db.session.flush()
     log.info("visit logged id=%s researcher=%s school=%s by=%s", visit.id, researcher.id, school.id, actor.id)
+    _audit(actor, "visit.logged", visit, {"kind": kind})
     return visit
 
 
@@ -165,10 +178,12 @@ def update_visit(actor: User, visit: SchoolVisit, *, school: School | None, visi
     if not can_change_visit(actor, visit):
         raise NotAllowed(_l("You can only change your own visits."))
     _check_visit(visit.researcher, school, visited_on, kind, keep_school_id=visit.school_id)
+    old = {f: getattr(visit, f) for f in ("school_id", "visited_on", "kind")}
     visit.school_id, visit.school = school.id, school
     visit.visited_on, visit.kind, visit.notes_html = visited_on, kind, rich_text(notes)
     db.session.flush()
     log.info("visit changed id=%s by=%s", visit.id, actor.id)
+    _audit(actor, "visit.changed", visit, changes(visit, old))
     return visit
 
 
@@ -176,6 +191,7 @@ def delete_visit(actor: User, visit: SchoolVisit) -> None:
     if not can_change_visit(actor, visit):
         raise NotAllowed(_l("You can only delete your own visits."))
     log.info("visit deleted id=%s researcher=%s by=%s", visit.id, visit.researcher_id, actor.id)
+    _audit(actor, "visit.deleted", visit)
     db.session.delete(visit)
     db.session.flush()
 

@@ -65,6 +65,10 @@ def record_attendance(actor: User, session: LiveSession, classroom_id: int, *, p
     db.session.flush()
     log.info("live attendance session=%s classroom=%s present=%s/%s by=%s", session.id, classroom_id, present,
              class_size, actor.id)
+    from .services import audit_session
+
+    audit_session(actor, "live_session.attendance", session, {"classroom_id": classroom_id, "present": present,
+                                                              "class_size": class_size})
     return record
 
 

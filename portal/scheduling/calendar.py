@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..accounts.models import User
+from ..core.audit import record as audit_record
 from ..core.authz import BUREAU, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.sanitize import clean_text
@@ -60,6 +61,8 @@ def save_day(actor: User, *, day: date | None, kind: str, name: str = "", follow
     if kind == "holiday":
         cancel_sessions_on(actor, day, county_id)
     log.info("calendar day %s %s county=%s by=%s", kind, day, county_id, actor.id)
+    audit_record(actor, "calendar_day.saved", "calendar_day", entry.id, county_id=county_id,
+                 summary=f"{day.isoformat()} {entry.name}", details={"kind": kind, "follows_weekday": follows_weekday})
     return entry
 
 
@@ -85,4 +88,6 @@ def cancel_sessions_on(actor: User, day: date, county_id: int | None) -> int:
 def delete_day(actor: User, entry: CalendarDay) -> None:
     if not can_edit_calendar(actor, entry.county_id):
         raise NotAllowed(_l("Only the bureau keeps the school calendar."))
+    audit_record(actor, "calendar_day.deleted", "calendar_day", entry.id, county_id=entry.county_id,
+                 summary=f"{entry.day.isoformat()} {entry.name}", details={"kind": entry.kind})
     db.session.delete(entry)

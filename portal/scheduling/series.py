@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import record as audit_record
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.models import utcnow
 from ..core.timeutil import to_local
@@ -31,7 +32,17 @@ from .conflicts import clash_dates, describe, find_clashes
 from .models import Booking, ClassSlot, LiveClass, LiveSession, ReceivingClassroom
 from .permissions import can_change_class
 from .recurrence import Occurrence, Slot, calendar_between, occurrences, to_utc
-from .services import _book, _check, _label_subject, _people, class_link, needs_of
+from .services import (
+    _book,
+    _check,
+    _label_subject,
+    _people,
+    audit_session,
+    class_county,
+    class_link,
+    class_summary,
+    needs_of,
+)
 
 log = logging.getLogger("portal.audit")
 
@@ -93,7 +104,9 @@ def change_series(
         raise Invalid(_l("Give the date the change starts."), field="from_date")
     _check(actor, subject=live_class.subject, grade=live_class.grade, main_teacher=main_teacher,
            main_classroom=main_classroom, receiving=receiving, slots=slots, first_date=live_class.first_date,
-           last_date=last_date)
+           last_date=last_date,
+           keep_people={live_class.main_teacher_id} | {r.assistant_id for r in live_class.receiving},
+           keep_rooms={live_class.main_classroom_id} | {r.classroom_id for r in live_class.receiving})
     if from_date < live_class.first_date:
         raise Invalid(_l("The change cannot start before the class's first date (%(day)s).",
                          day=live_class.first_date.isoformat()), field="from_date")
@@ -202,6 +215,9 @@ def change_series(
     log.info("live series changed id=%s from=%s created=%d changed=%d removed=%d kept=%d skipped=%d by=%s",
              live_class.id, from_date, result.created, result.changed, result.removed, result.kept,
              len(result.skipped_dates), actor.id)
+    audit_record(actor, "live_class.series_changed", "live_class", live_class.id, county_id=class_county(live_class),
+                 summary=class_summary(live_class), details={"from": from_date, "created": result.created,
+                 "changed": result.changed, "removed": result.removed, "skipped": len(result.skipped_dates)})
     return result
 
 
@@ -239,6 +255,7 @@ def restore_session(actor: User, session: LiveSession) -> None:
            params={"subject": _label_subject(live_class.subject),
                    "when": to_local(session.starts_at).strftime("%Y-%m-%d %H:%M")})
     log.info("live session restored id=%s class=%s by=%s", session.id, live_class.id, actor.id)
+    audit_session(actor, "live_session.restored", session)
 
 
 def add_session(actor: User, live_class: LiveClass, day: date | None, start: time | None,
@@ -265,4 +282,5 @@ def add_session(actor: User, live_class: LiveClass, day: date | None, start: tim
            params={"subject": _label_subject(live_class.subject),
                    "when": to_local(target.starts_at).strftime("%Y-%m-%d %H:%M")})
     log.info("live session added id=%s class=%s by=%s", session.id, live_class.id, actor.id)
+    audit_session(actor, "live_session.added", session)
     return session

@@ -12,6 +12,8 @@ from sqlalchemy import delete, insert, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core.audit import record as audit_record
+from ..core.audit import school_county
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import SUBJECT_LABELS
 from ..core.sanitize import clean_text
@@ -36,6 +38,25 @@ def _label_subject(code: str) -> str:
     return str(SUBJECT_LABELS.get(code, code))
 
 
+def class_county(live_class: LiveClass) -> int | None:
+    """The county of the class's main classroom: the one whose bureau reads its audit trail."""
+    classroom = db.session.get(Classroom, live_class.main_classroom_id)
+    return school_county(classroom.school_id) if classroom is not None else None
+
+
+def class_summary(live_class: LiveClass, session: LiveSession | None = None) -> str:
+    text = live_class.title or _label_subject(live_class.subject)
+    if session is not None:
+        text += " · " + to_local(session.starts_at).strftime("%Y-%m-%d %H:%M")
+    return text
+
+
+def audit_session(actor: User, action: str, session: LiveSession, details: dict | None = None) -> None:
+    live_class = session.live_class
+    audit_record(actor, action, "live_session", session.id, county_id=class_county(live_class),
+                 summary=class_summary(live_class, session), details={"class_id": live_class.id, **(details or {})})
+
+
 def class_link(live_class: LiveClass) -> str:
     return path_for("scheduling.live_class", class_id=live_class.id)
 
@@ -53,9 +74,29 @@ def needs_of(main_teacher_id: int, main_classroom_id: int, receiving: list[tuple
     return needs
 
 
+def _check_scope(actor: User, main_teacher: User, receiving: list[tuple[Classroom, User]],
+                 keep_people=frozenset(), keep_rooms=frozenset()) -> None:
+    """What the forms offer (form_input.options_for) is what the services accept: a principal
+    names a teacher of their own school as the main teacher; county staff, principals and
+    teachers take receiving classrooms of their own county; city staff anyone. People and rooms
+    already in the class (``keep_*``) stay allowed when it is changed."""
+    if main_teacher.id not in keep_people:
+        if actor.role == "principal" and main_teacher.school_id != actor.school_id:
+            raise NotAllowed(_l("A principal names a teacher of their own school as the main teacher."))
+        county = actor.scope_county_id
+        if county is not None and (main_teacher.school is None or main_teacher.school.county_id != county):
+            raise NotAllowed(_l("Choose a main teacher of your own county."))
+    county = actor.scope_county_id
+    if county is not None:
+        for classroom, _assistant in receiving:
+            if classroom.id not in keep_rooms and classroom.school.county_id != county:
+                raise NotAllowed(_l("%(room)s is not in your county.", room=classroom.name))
+
+
 def _check(actor: User, *, subject: str, grade: int | None, main_teacher: User | None,
            main_classroom: Classroom | None, receiving: list[tuple[Classroom, User]], slots: list[Slot],
-           first_date: date | None, last_date: date | None) -> None:
+           first_date: date | None, last_date: date | None, keep_people=frozenset(),
+           keep_rooms=frozenset()) -> None:
     if subject not in SUBJECT_LABELS:
         raise Invalid(_l("Choose the subject."), field="subject")
     if grade is not None and not 1 <= grade <= 12:
@@ -67,6 +108,7 @@ def _check(actor: User, *, subject: str, grade: int | None, main_teacher: User |
                       field="main_classroom_id")
     if not can_schedule_for(actor, main_teacher, main_classroom):
         raise NotAllowed(_l("You can schedule your own classes; principals those of their school; the bureau any."))
+    _check_scope(actor, main_teacher, receiving, keep_people, keep_rooms)
     if not receiving:
         raise Invalid(_l("Add at least one receiving classroom."), field="receiving")
     if len(receiving) > MAX_RECEIVING:
@@ -183,6 +225,9 @@ def schedule_live_class(
     notify(people - {actor.id}, "live.class_scheduled", link=class_link(live_class),
            params={"subject": _label_subject(subject), "when": when})
     log.info("live class scheduled id=%s sessions=%d by=%s", live_class.id, len(sessions), actor.id)
+    audit_record(actor, "live_class.scheduled", "live_class", live_class.id, county_id=class_county(live_class),
+                 summary=class_summary(live_class), details={"sessions": len(sessions), "first_date": first_date,
+                                                             "last_date": last_date})
     return live_class
 
 
@@ -200,6 +245,7 @@ def cancel_session(actor: User, session: LiveSession, note: str = "") -> None:
     session.note = clean_text(note, max_length=200)
     session.sequence += 1
     db.session.execute(delete(Booking).where(Booking.session_id == session.id))
+    audit_session(actor, "live_session.cancelled", session, {"note": session.note})
     notify(_people(live_class) - {actor.id}, "live.session_cancelled", link=session_link(session),
            params={"subject": _label_subject(live_class.subject),
                    "when": to_local(session.starts_at).strftime("%Y-%m-%d %H:%M")})
@@ -229,6 +275,8 @@ def move_session(actor: User, session: LiveSession, day: date, start: time, end:
     db.session.execute(delete(Booking).where(Booking.session_id == session.id))
     _book([session], live_class.id, needs)
     db.session.flush()
+    audit_session(actor, "live_session.moved", session, {"starts_at": {"from": old, "to": to_local(
+        target.starts_at).strftime("%Y-%m-%d %H:%M")}})
     notify(_people(live_class) - {actor.id}, "live.session_moved", link=session_link(session),
            params={"subject": _label_subject(live_class.subject), "old": old,
                    "new": to_local(target.starts_at).strftime("%Y-%m-%d %H:%M")})

@@ -25,6 +25,7 @@ PAGES = [
     ("bureau", "schools", "/schools"),
     ("bureau", "school", "/schools/{school}"),
     ("bureau", "users", "/admin/users"),
+    ("bureau", "audit", "/admin/audit"),
     ("bureau", "notifications", "/notifications"),
     ("bureau", "password", "/password"),
     ("bureau", "tokens", "/tokens"),
