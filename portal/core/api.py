@@ -65,3 +65,6 @@ def listing(page, serialise) -> dict:
         "page": page.page,
         "per_page": page.per_page,
     }
+
+
+from . import openapi as _openapi  # noqa: E402,F401  (GET /api/v1/openapi.json, on this blueprint)
