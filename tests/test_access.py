@@ -43,6 +43,8 @@ TABLE = [
     ("POST", "/admin/users/<id:user_id>", LOGIN, 403, 403, 403, 302),  # absent fields keep their values
     ("POST", "/admin/users/<id:user_id>/active", LOGIN, 403, 403, 403, 302, {"active": "1"}),
     ("POST", "/admin/users/<id:user_id>/reset-password", LOGIN, 403, 403, 403, 200),
+    ("GET", "/admin/audit", LOGIN, 403, 403, 403, 200),
+    ("GET", "/admin/audit.xlsx", LOGIN, 403, 403, 403, 200),
     # organisation
     ("GET", "/schools", LOGIN, 200, 200, 200, 200),
     ("GET", "/schools/<id:school_id>", LOGIN, 200, 200, 200, 200),
@@ -255,7 +257,7 @@ TABLE = [
     ("GET", "/observations/<id:observation_id>/amend", LOGIN, 403, 200, 403, 403),
     ("POST", "/observations/<id:observation_id>/amend", LOGIN, 403, 422, 403, 403),  # no reason
     ("POST", "/observations/<id:observation_id>/acknowledge", LOGIN, 302, 403, 403, 403),
-    ("POST", "/observations/<id:observation_id>/reply", LOGIN, 302, 403, 403, 403),
+    ("POST", "/observations/<id:observation_id>/reply", LOGIN, 422, 403, 403, 403),  # empty: the form again
     ("POST", "/observations/<id:observation_id>/attachments", LOGIN, 403, 403, 403, 403),  # final: locked
     ("GET", "/observations/files/<id:file_id>", LOGIN, 200, 200, 200, 200),
     ("POST", "/observations/files/<id:file_id>/delete", LOGIN, 403, 403, 403, 403),
@@ -269,6 +271,7 @@ TABLE = [
     ("GET", "/healthz", 200, 200, 200, 200, 200),
     # API (cookie login; bearer tokens have their own tests)
     ("POST", "/api/v1/auth/token", 400, 400, 400, 400, 400),
+    ("GET", "/api/v1/openapi.json", 200, 200, 200, 200, 200),  # the API's description: public
     ("DELETE", "/api/v1/auth/token", 401, 400, 400, 400, 400),  # 400: not made with a token
     ("GET", "/api/v1/me", 401, 200, 200, 200, 200),
     ("GET", "/api/v1/users", 401, 200, 200, 200, 200),

@@ -33,17 +33,20 @@ from .views import bp, fill_form, json_error, load_observation, prepare_form, ra
 @bp.route("/observations/<id:observation_id>")
 @login_required
 def record(observation_id: int):
-    observation = load_observation(observation_id)
+    return render_record(load_observation(observation_id))
+
+
+def render_record(observation, reply_form=None, status: int = 200):
     checked = db.session.execute(
         select(ActionStep).where(ActionStep.checked_in_id == observation.id).order_by(ActionStep.id)
     ).scalars().all()
     return render_template(
         "observations/record.html", o=observation, template=observation.rubric_template, level_label=level_label,
-        checked=checked, reply_form=ReplyForm(),
+        checked=checked, reply_form=reply_form or ReplyForm(),
         editable=can_edit_observation(current_user, observation),
         amendable=can_amend_observation(current_user, observation),
         respond=can_respond_to_observation(current_user, observation),
-        private=can_see_private_notes(current_user, observation))
+        private=can_see_private_notes(current_user, observation)), status
 
 
 @bp.route("/observations/drafts/<id:draft_id>/delete", methods=["POST"])
@@ -110,15 +113,17 @@ def reply(observation_id: int):
     observation = load_observation(observation_id)
     require(can_respond_to_observation(current_user, observation))
     form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            services.reply_to_observation(current_user, observation, form.reply.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            return redirect(url_for("observations.record", observation_id=observation.id) + "#reply")
-        db.session.commit()
-        flash(_("Reply sent."), "success")
+    if not form.validate_on_submit():
+        return render_record(observation, form, 400)
+    try:
+        services.reply_to_observation(current_user, observation, form.reply.data or "")
+    except DomainError as exc:
+        # The page again with the message under the field and the text as typed: nothing is lost.
+        db.session.rollback()
+        form_error(form, exc, "reply")
+        return render_record(load_observation(observation_id), form, exc.status if exc.status < 500 else 400)
+    db.session.commit()
+    flash(_("Reply sent."), "success")
     return redirect(url_for("observations.record", observation_id=observation.id))
 
 

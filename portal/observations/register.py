@@ -38,7 +38,7 @@ from ..extensions import db
 from ..org.models import Classroom, County, School
 from .models import Observation
 from .permissions import visible_observations
-from .quota_permissions import can_export_register
+from .quota_permissions import can_export_register, can_view_progress
 from .views import bp
 
 YEARS_BACK = 4
@@ -154,7 +154,8 @@ def register_export():
     parts = []
     if observer_id is not None:
         observer = db.session.get(User, observer_id)
-        if observer is None:
+        # Someone whose progress one may not see is not named in one's register (nor told to exist).
+        if observer is None or not can_view_progress(current_user, observer):
             raise NotFound(_l("There is no account with this id."), field="observer_id")
         parts.append(observer.name)
     if county_id is not None:

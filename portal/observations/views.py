@@ -10,7 +10,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require
+from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid, NotAllowed
 from ..core.forms import form_error
 from ..core.models import utcnow
@@ -197,7 +198,7 @@ def _rooms_of(school_id: int | None) -> list[tuple[str, str]]:
 
 def _as_int(value) -> int | None:
     value = str(value or "").strip()
-    return int(value) if value.isdigit() and len(value) <= 10 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else None  # not "１"
 
 
 def prepare_form(form: ObservationForm, extra_teacher: User | None = None) -> None:
@@ -324,7 +325,9 @@ def new():
     if not form.validate_on_submit():
         return _render_form(form, template, session=session, status=400)
     finalize = request.form.get("action") == "finalize"
-    key = (form.client_key.data or "")[:40] or None
+    # The hidden key the page made (hex); anything else is ignored, never put in a query (a NUL
+    # byte there is a 500 on PostgreSQL).
+    key = form.client_key.data if isinstance(form.client_key.data, str) and _KEY.match(form.client_key.data) else None
 
     def save():
         existing = None
@@ -407,7 +410,8 @@ def autosave():
         if observation_id is not None:
             if isinstance(observation_id, bool) or not isinstance(observation_id, int):
                 raise Invalid(_("id must be a whole number."), field="id")
-            observation = db.session.get(Observation, observation_id)
+            # An id no row can have (20 digits overflow the database's integer): not found, not a 500.
+            observation = db.session.get(Observation, observation_id) if 1 <= observation_id <= MAX_ID else None
             if observation is None or observation.observer_id != current_user.id:
                 return jsonify({"error": {"code": "not_found", "message": _("There is no such draft of yours.")}}), 404
         else:
@@ -428,8 +432,9 @@ def autosave():
         db.session.rollback()
         made = key is not None and db.session.execute(select(Observation.id).where(
             Observation.observer_id == current_user.id, Observation.client_key == key)).first()
-        if not made:
-            raise
+        if not made or g.get("autosave_retried"):
+            raise  # not that race (or it came back): a real error, not a loop until RecursionError
+        g.autosave_retried = True
         return autosave()
     return jsonify({"id": observation.id, "revision": observation.revision,
                     "saved_at": isoformat_local(observation.updated_at),
