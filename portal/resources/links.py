@@ -152,7 +152,7 @@ def activity_resources(viewer, activity: Activity) -> list[Resource]:
 
 
 def activity_context(user, activity: Activity, membership) -> dict:
-    """What ``resources/_activity_resources.html`` needs on the activity page: the attached
+    """What ``resources/_linked.html`` needs on the activity page: the attached
     resources the person may see and, for those who may change the activity, the matches of
     ``?rq=`` to attach. Two queries."""
     editable = can_edit_activity(user, activity, membership)
@@ -170,7 +170,7 @@ def activity_context(user, activity: Activity, membership) -> dict:
 
 
 def live_class_context(user, live_class, editable: bool) -> dict:
-    """What ``resources/_live_class_resources.html`` needs on a class's page (two queries)."""
+    """What ``resources/_linked.html`` needs on a class's page (two queries)."""
     rq = normalise_query(request.args.get("rq")) if has_request_context() and editable else ""
     return {
         "class_resources": linked_resources(user, LIVE_CLASS, live_class.id),
