@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
 from ..core.errors import DomainError, NotAllowed, NotFound
-from ..core.exports import XLSX_MIMETYPE, cell, cell_text
+from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.forms import form_error
 from ..core.labels import OBSERVATION_KIND_LABELS, ROLE_LABELS, label
 from ..core.pagination import Page, page_args, paginate
@@ -166,13 +166,7 @@ def _printable(sheet, widths, header_row: int) -> None:
 
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    print_setup(sheet, header_row)
 
 
 @bp.route("/observations/quota/export.xlsx", endpoint="quota_export")

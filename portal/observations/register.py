@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from ..accounts.models import User
 from ..core.authz import require
 from ..core.errors import Invalid, NotAllowed, NotFound
-from ..core.exports import XLSX_MIMETYPE, cell_text
+from ..core.exports import XLSX_MIMETYPE, cell_text, print_setup
 from ..core.labels import (
     GRADE_LABELS,
     OBSERVATION_GRADE_LABELS,
@@ -109,13 +109,7 @@ def build_register(rows, title: str, subtitle: str) -> io.BytesIO:
         item.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         headers.append(item)
     sheet.append(headers)
-    sheet.print_title_rows = "3:3"
-    sheet.freeze_panes = "A4"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = "9"  # A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    print_setup(sheet, header_row=3)
     sheet.print_options.gridLines = True
     for n, (_id, day, observer, role, school, teacher, subject, grade, class_name, topic, kind, periods,
             evaluation, strengths, problems, suggestions) in enumerate(rows, start=1):

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
-from ..core.exports import XLSX_MIMETYPE, cell, cell_text
+from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.labels import SEMESTER_LABELS, SUBJECT_LABELS, label
 from ..core.pagination import Page, page_args
 from ..core.templating import nav_item
@@ -137,15 +137,8 @@ def register_workbook(title: str, subtitle: str, columns, rows) -> io.BytesIO:
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     for row in rows:
         sheet.append([cell(str(value)) if isinstance(value, Link) else cell(value) for value in row])
-    sheet.freeze_panes = "A4"
-    sheet.print_title_rows = "3:3"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    print_setup(sheet, header_row=3)
     sheet.print_options.horizontalCentered = True
-    sheet.oddFooter.center.text = "&P / &N"
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
