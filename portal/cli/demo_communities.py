@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from ..communities import activities, discussions, services
+from ..communities import activities, discussions, projects, services
 from ..communities.models import Community, Post
 from ..core.models import utcnow
 from ..core.timeutil import local_today, portal_tz
@@ -156,10 +156,6 @@ def demo_communities(made: dict) -> None:
     _discussion(u, english)
 
     # --- a research project ---
-    try:
-        from ..communities import projects
-    except ImportError:  # pragma: no cover - the module lands with the projects page
-        return
     project = projects.create_project(
         lead, english, title="乡村小学英语口语能力提升的行动研究", lead=lead, level="county",
         summary="以山口村小学、柳林村小学为实验校，研究小班化口语活动设计，形成一套可推广的课例集。",

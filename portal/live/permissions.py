@@ -7,24 +7,9 @@ county's researchers and bureau) watches, read-only.
 
 from __future__ import annotations
 
-from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, has_role
 from ..scheduling.models import LiveSession
+from ..scheduling.permissions import can_view_session
 from .protocol import ASSISTANT, OBSERVER, TEACHER
-
-try:  # scheduling's own predicate (contracts.md); the fallback below follows the same rule
-    from ..scheduling.permissions import can_view_session as _can_view_session
-except ImportError:  # pragma: no cover - only until scheduling ships it
-    _can_view_session = None
-
-
-def _observes(user, session: LiveSession) -> bool:
-    live_class = session.live_class
-    rooms = [live_class.main_classroom, *(r.classroom for r in live_class.receiving)]
-    if has_role(user, PRINCIPAL):
-        return user.school_id is not None and any(room.school_id == user.school_id for room in rooms)
-    if has_role(user, RESEARCHER, BUREAU):
-        return user.county_id is None or any(room.school.county_id == user.county_id for room in rooms)
-    return False
 
 
 def room_role(user, session: LiveSession) -> tuple[str | None, list[int]]:
@@ -37,8 +22,7 @@ def room_role(user, session: LiveSession) -> tuple[str | None, list[int]]:
     mine = [r.classroom_id for r in live_class.receiving if r.assistant_id == user.id]
     if mine:
         return ASSISTANT, mine
-    allowed = _can_view_session(user, session) if _can_view_session is not None else _observes(user, session)
-    return (OBSERVER, []) if allowed else (None, [])
+    return (OBSERVER, []) if can_view_session(user, session) else (None, [])
 
 
 def can_view_live_summary(user, session: LiveSession) -> bool:

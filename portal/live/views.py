@@ -8,7 +8,7 @@ late joiner all see the same room.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from ..core.authz import require
 from ..core.labels import SUBJECT_LABELS, label
 from ..extensions import db
 from ..org.models import Classroom
+from ..resources.links import LIVE_CLASS, linked_resources
 from ..resources.models import Resource
 from ..resources.permissions import visible_resources
 from ..scheduling.models import LiveClass, LiveSession, ReceivingClassroom
@@ -53,13 +54,7 @@ def load_session(session_id: int) -> LiveSession:
 
 def material_choices(user, live_class: LiveClass) -> list[Resource]:
     """The class's attached resources first, then the teacher's own newest ones (two queries)."""
-    chosen: list[Resource] = []
-    try:
-        from ..resources.links import LIVE_CLASS, linked_resources
-    except ImportError:  # class resources not shipped: the teacher's own resources only
-        pass
-    else:
-        chosen = linked_resources(user, LIVE_CLASS, live_class.id)
+    chosen = linked_resources(user, LIVE_CLASS, live_class.id)
     seen = {r.id for r in chosen}
     own = db.session.execute(
         select(Resource).where(Resource.owner_id == user.id, visible_resources(user))
@@ -119,9 +114,7 @@ def room(session_id: int):
     require(role is not None)
     live_class = session.live_class
     rooms = {r.classroom_id: r.classroom for r in live_class.receiving}
-    observe_url = None
-    if role == protocol.OBSERVER and "observations.new" in current_app.view_functions:
-        observe_url = url_for("observations.new", live_session_id=session.id)
+    observe_url = url_for("observations.new", live_session_id=session.id) if role == protocol.OBSERVER else None
     return render_template(
         "live/room.html",
         session=session,

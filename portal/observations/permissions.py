@@ -11,6 +11,7 @@ from sqlalchemy import and_, false, or_, select
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, ROLES, TEACHER, has_role
 from ..org.models import School
+from ..scheduling.permissions import can_view_session
 from .models import Observation
 
 OBSERVER_ROLES = ROLES  # principals mostly; teachers observe peers; researchers and the bureau visit
@@ -88,16 +89,4 @@ def can_observe_teacher(user, teacher) -> bool:
 
 def can_observe_session(user, session) -> bool:
     """Allowed observers of a live dual-teacher session: as scheduling's can_view_session."""
-    if not can_record_observations(user):
-        return False
-    from ..scheduling import permissions as scheduling
-
-    check = getattr(scheduling, "can_view_session", None)
-    if check is not None:
-        return bool(check(user, session))
-    from ..extensions import db
-    from ..scheduling.models import LiveClass
-
-    return db.session.execute(
-        select(LiveClass.id).where(LiveClass.id == session.live_class_id, scheduling.visible_classes(user))
-    ).first() is not None
+    return can_record_observations(user) and can_view_session(user, session)

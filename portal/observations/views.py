@@ -49,14 +49,12 @@ from .permissions import (
     can_view_observation,
     visible_observations,
 )
+from .quota import progress_for
 from .rubrics import ensure_default_template
 
 bp = Blueprint("observations", __name__)
 
 nav_item("observations.index", _l("Observations"), (BUREAU, RESEARCHER, PRINCIPAL, TEACHER), after="resources.index")
-
-_PROGRESS_PARTIAL = Path(__file__).resolve().parents[2] / "templates" / "observations" / "_progress.html"
-
 
 def load_observation(observation_id: int) -> Observation:
     observation = db.session.execute(
@@ -78,13 +76,7 @@ def load_observation(observation_id: int) -> Observation:
 
 
 def _progress():
-    """The quota progress bar (observations.quota), once that module is there."""
-    if not _PROGRESS_PARTIAL.exists():
-        return None
-    try:
-        from .quota import progress_for
-    except ImportError:
-        return None
+    """The quota progress bar of the person (observations.quota)."""
     return progress_for(current_user)
 
 

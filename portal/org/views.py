@@ -15,6 +15,7 @@ from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
 from ..extensions import db
 from ..resources.permissions import can_view_school_flows
+from ..scheduling.timetable import can_view_school_week
 from . import services
 from .forms import BellScheduleForm, ClassroomForm, SchoolFilterForm, SchoolForm, TermForm
 from .models import BellSchedule, Classroom, County, School, Term
@@ -79,6 +80,7 @@ def school(school_id: int):
         can_manage=can_manage_school(current_user, school),
         can_edit_bells=can_edit_bell_schedule(current_user, school),
         can_view_resources=can_view_school_flows(current_user, school),
+        can_view_timetable=can_view_school_week(current_user, school),
     )
 
 

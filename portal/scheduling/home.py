@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 
 from ..core.authz import PRINCIPAL, TEACHER
@@ -13,16 +13,12 @@ from ..core.timeutil import local_today
 from ..org.services import current_term
 from . import timetable
 
-ROOM_ENDPOINT = "live.room"  # the live room page, when the live capability provides it
-
 
 def _session_link(entry, now) -> str:
     """The live room while a session is to come; its own page (attendance) once it is over."""
-    if ROOM_ENDPOINT in current_app.view_functions and not entry.cancelled and entry.session.ends_at > now:
-        return url_for(ROOM_ENDPOINT, session_id=entry.session.id)
-    from .timetable_views import session_url
-
-    return session_url(entry.session) or url_for("scheduling.my_timetable", week=entry.start.date().isoformat())
+    if not entry.cancelled and entry.session.ends_at > now:
+        return url_for("live.room", session_id=entry.session.id)
+    return url_for("scheduling.live_session", session_id=entry.session.id)
 
 
 @home_panel(15)
@@ -84,7 +80,7 @@ LIVE_SOON_MINUTES = 15  # a session starting this soon, or running, puts its roo
 def live_now_panel(user):
     """The main teacher's and assistants' way into the room of a session starting within
     LIVE_SOON_MINUTES or running now (two queries)."""
-    if user.role not in (TEACHER, PRINCIPAL) or ROOM_ENDPOINT not in current_app.view_functions:
+    if user.role not in (TEACHER, PRINCIPAL):
         return None
     from datetime import timedelta
 
@@ -115,6 +111,6 @@ def live_now_panel(user):
         state = _("Running now") if session.starts_at <= now else _("Starts at %(time)s", time=f"{starts:%H:%M}")
         items.append({"text": _("Enter the live room: %(subject)s", subject=live_class.title or label(
                           SUBJECT_LABELS, live_class.subject)),
-                      "url": url_for(ROOM_ENDPOINT, session_id=session.id),
+                      "url": url_for("live.room", session_id=session.id),
                       "hint": f"{state} · {starts:%H:%M}–{ends:%H:%M}"})
     return {"title": _("Live now"), "items": items}

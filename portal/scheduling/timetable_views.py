@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import current_app, render_template, request, send_file, url_for
+from flask import render_template, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -51,28 +51,10 @@ def _room_opener(user):
     return lambda classroom: timetable.can_view_classroom_week(user, classroom)
 
 
-# The session and class pages (written elsewhere), linked when they exist.
-SESSION_PAGES = ("scheduling.live_session",)
-CLASS_PAGES = ("scheduling.live_class",)
-
-
-def _link(endpoints, object_id: int) -> str | None:
-    for endpoint in endpoints:
-        rules = list(current_app.url_map.iter_rules(endpoint)) if endpoint in current_app.view_functions else []
-        if rules and len(rules[0].arguments) == 1:
-            return url_for(endpoint, **{next(iter(rules[0].arguments)): object_id})
-    return None
-
-
-def session_url(session) -> str | None:
-    """The session's page, else its class's page, when those pages exist."""
-    return _link(SESSION_PAGES, session.id) or _link(CLASS_PAGES, session.live_class_id)
-
-
 def _render(kind: str, subject, week: timetable.Week, school: School | None, **extra):
     return render_template(
         "scheduling/week.html", kind=kind, subject=subject, week=week, school=school, today=local_today(),
-        can_open_room=_room_opener(current_user), session_url=session_url,
+        can_open_room=_room_opener(current_user),
         can_school=school is not None and timetable.can_view_school_week(current_user, school), **extra,
     )
 
