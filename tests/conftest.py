@@ -11,7 +11,7 @@ import re
 import tempfile
 
 import pytest
-from flask import has_app_context
+from flask import g, has_app_context
 from sqlalchemy import event, text
 
 from portal import create_app
@@ -40,7 +40,12 @@ def _test_config() -> dict:
 
 def in_fresh_context(fn, *args, **kwargs):
     """Run fn as a request would in production: with no app context of the test around it,
-    so it gets its own ``g``, its own database session and its own Flask-Login user."""
+    so it gets its own ``g``, its own database session and its own Flask-Login user.
+
+    The test's own transaction ends first: a SQLite reader keeps its snapshot until its transaction
+    ends, so the request must see what the test wrote, and the test's next read what the request wrote."""
+    if has_app_context():
+        _db.session.commit()
     result = contextvars.Context().run(fn, *args, **kwargs)
     if has_app_context():
         _db.session.expire_all()  # the test's own objects see what the request changed
@@ -75,6 +80,9 @@ def _clean(app):
     saved = dict(app.config)
     ctx = app.app_context()
     ctx.push()
+    # The test's own session reads between requests: on SQLite it must not hold the write lock
+    # (portal/core/sqlite.py); in_fresh_context ends its transaction before each request.
+    g.sqlite_write_lock = False
     limiter.reset()
     yield
     _db.session.rollback()

@@ -70,6 +70,11 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.username}>"
 
 
+# The people list (active first, then role and username) is read in index order; name is in the
+# index so a search of username or name filters index entries instead of table rows.
+Index("ix_users_listing", User.active.desc(), User.role, User.username, User.name)
+
+
 class ApiToken(TimestampMixin, db.Model):
     """A bearer token; only its SHA-256 is stored, so a database leak leaks no usable token."""
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, update
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.locking import check_version, lock_row, set_counts
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text
 from ..core.timeutil import school_year_of, to_local
@@ -139,13 +140,17 @@ def save_activity(
     hours_tenths: int = 0,
     capacity: int | None = None,
     custom_type: ActivityType | None = None,
+    version: int | None = None,
 ) -> Activity:
-    """Plan an activity (members are told) or change one (those signed up are told)."""
+    """Plan an activity (members are told) or change one (those signed up are told). A change made
+    on another ``version`` than the stored one (the host and the leader editing at once) is refused."""
     membership = membership_of(actor, community)
     if activity is None and not can_create_activity(actor, community, membership):
         raise NotAllowed(_l("Only the leader, core members and the bureau plan activities."))
     if activity is not None and not can_edit_activity(actor, activity, membership):
         raise NotAllowed(_l("Only the host, the leader and the bureau change this activity."))
+    if activity is not None:
+        check_version(activity, version)
     if activity is not None and activity.is_cancelled:
         raise Conflict(_l("This activity is cancelled."))
     host = host or actor
@@ -202,10 +207,13 @@ def cancel_activity(actor: User, activity: Activity) -> None:
 
 
 def _refresh_signups(activity: Activity) -> None:
+    """Recount after the row is locked (people signing up at once), without touching the
+    activity's version: a sign-up is not an edit of the activity."""
     db.session.flush()
-    activity.signup_count = db.session.execute(
+    lock_row(activity)
+    set_counts(activity, signup_count=db.session.execute(
         select(func.count()).where(Participant.activity_id == activity.id)
-    ).scalar_one()
+    ).scalar_one())
 
 
 def sign_up(user: User, activity: Activity) -> Participant:

@@ -15,8 +15,9 @@ from ..accounts.models import User
 from ..accounts.services import user_ids_from_list
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
-from ..core.forms import form_error
+from ..core.forms import form_error, form_status
 from ..core.labels import ACTIVITY_KIND_LABELS
+from ..core.locking import submitted_version
 from ..core.pagination import paginate
 from ..core.timeutil import portal_tz
 from ..extensions import db
@@ -132,6 +133,7 @@ def _save(form: ActivityForm, community: Community, activity: Activity | None) -
             is_online=form.is_online.data, place=form.place.data or "", online_url=form.online_url.data or "",
             host=db.session.get(User, form.host.data), description=form.description.data or "",
             hours_tenths=form.hours_tenths(), capacity=form.capacity.data,
+            version=submitted_version(form) if activity is not None else None,
         )
     except DomainError as exc:
         db.session.rollback()
@@ -180,7 +182,7 @@ def edit_activity(activity_id: int):
             flash(_("Saved."), "success")
             return redirect(url_for("communities.activity", activity_id=activity.id))
     return render_template("communities/activity_form.html", form=form, community=community, membership=membership,
-                           tab="activities", activity=activity), 400 if form.errors else 200
+                           tab="activities", activity=activity), form_status(form)
 
 
 # --- one activity ------------------------------------------------------------------------------

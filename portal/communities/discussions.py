@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.locking import lock_row
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text
 from ..core.web import path_for
@@ -141,6 +142,7 @@ def _notify_mentions(author: User, thread: Thread, body_html: str, link: str, *,
 def refresh_thread_stats(thread: Thread) -> None:
     """reply_count: replies readers see (neither deleted nor hidden); last_post_at: the latest of them."""
     db.session.flush()
+    lock_row(thread)  # replies sent at once: each count sees the others
     count, latest = db.session.execute(
         select(func.count(), func.max(Post.created_at)).where(
             Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_by_id.is_(None)

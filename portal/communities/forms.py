@@ -6,7 +6,15 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.labels import COMMUNITY_KIND_LABELS, COMMUNITY_LEVEL_LABELS, STAGE_LABELS, SUBJECT_LABELS
@@ -67,6 +75,7 @@ class ActivityForm(FlaskForm):
     hours = StringField(_l("Training hours for attending"), default="2", validators=[InputRequired(), _hours])
     capacity = IntegerField(_l("Places (empty: no limit)"), validators=[Optional(), NumberRange(1, 10_000)])
     description = TextAreaField(_l("What it is about"), validators=[Optional(), Length(max=5000)])
+    version = HiddenField()  # the version the editor loaded (core/locking.py)
 
     def hours_tenths(self) -> int:
         whole, _, tenth = self.hours.data.strip().partition(".")

@@ -148,6 +148,9 @@ class Activity(TimestampMixin, db.Model):
     attendance_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signup_count: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Optimistic locking (core/locking.py): each ORM update adds one, and fails if another changed it first.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     community: Mapped[Community] = relationship()
     host: Mapped[User] = relationship(foreign_keys=[host_id])

@@ -17,6 +17,7 @@ from ..accounts.notifications import notify, register_message
 from ..core.audit import record as audit_record
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import STAGE_LABELS, SUBJECT_LABELS
+from ..core.locking import lock_row
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text
 from ..core.web import path_for
@@ -62,6 +63,7 @@ def insert_once(row, conflict_message) -> None:
 
 def refresh_member_count(community: Community) -> None:
     db.session.flush()
+    lock_row(community)  # two people joining at once: the second counts the first
     community.member_count = db.session.execute(
         select(func.count()).where(Membership.community_id == community.id, Membership.status == "active")
     ).scalar_one()

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from flask import flash
+
 from .errors import DomainError
 
 
 def form_error(form, exc: DomainError, default_field: str, aliases: dict[str, str] | None = None) -> None:
     """Show a service's refusal under the form field it names (``aliases`` maps a service's field
-    name to the form's), or under ``default_field`` when the form has no such field."""
+    name to the form's), or under ``default_field`` when the form has no such field. An edit made
+    on a version someone else has changed since is said at the top of the page (the form keeps
+    what the person typed, and ``form_status`` answers 409)."""
+    from .locking import StaleEdit
+
+    if isinstance(exc, StaleEdit):
+        form.stale = True
+        flash(str(exc.message), "error")
+        return
     name = (aliases or {}).get(exc.field, exc.field) or default_field
     field = getattr(form, name, None)
     if field is None or not hasattr(field, "errors"):
         field = getattr(form, default_field)
+    if field.type == "HiddenField":  # nobody would see it there
+        field = getattr(form, default_field)
     field.errors = list(field.errors) + [str(exc.message)]
+
+
+def form_status(form) -> int:
+    """The status of a form page shown again: 409 when the edit was refused as stale, 400 with
+    errors, else 200."""
+    if getattr(form, "stale", False):
+        return 409
+    return 400 if form.errors else 200

@@ -8,6 +8,7 @@ from flask import Flask, Response, flash, has_request_context, redirect, render_
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from .api import error_response
@@ -73,6 +74,19 @@ def register_error_handlers(app: Flask) -> None:
                 extra["field"] = exc.field
             return error_response(exc.status, exc.code, str(exc.message), **extra)
         return _render_error(exc.status, str(exc.message))
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(exc: StaleDataError):
+        # Two edits of a versioned record at the same moment (core/locking.py): the later one's
+        # UPDATE found another version; nothing of it was saved.
+        from ..extensions import db
+        from .locking import STALE_MESSAGE
+
+        db.session.rollback()
+        log.info("stale edit refused path=%s", request.path)
+        if wants_json():
+            return error_response(409, "stale", str(STALE_MESSAGE))
+        return _render_error(409, str(STALE_MESSAGE))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

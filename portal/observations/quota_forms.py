@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -29,3 +29,4 @@ class QuotaRuleForm(FlaskForm):
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     max_periods_per_record = SelectField(_l("At most this many periods count from one record"), coerce=int,
                                          choices=CAP_CHOICES)
+    version = HiddenField()  # on the change form: the version the editor loaded (core/locking.py)

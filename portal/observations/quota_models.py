@@ -14,7 +14,7 @@ of teaching, new teacher...); ``User.title`` is the professional title (职称),
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -49,6 +49,9 @@ class QuotaRule(TimestampMixin, db.Model):
     max_periods_per_record: Mapped[int | None] = mapped_column(SmallInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Optimistic locking (core/locking.py): each ORM update adds one, and fails if another changed it first.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     county: Mapped[County | None] = relationship()
     created_by: Mapped[User | None] = relationship()

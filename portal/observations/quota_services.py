@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import ROLE_LABELS, label
+from ..core.locking import check_version
 from ..core.sanitize import clean_text
 from ..extensions import db
 from ..org.models import County
@@ -38,12 +39,16 @@ def _refuse_duplicate(county: County | None, role: str) -> None:
 
 
 def save_quota_rule(actor, rule: QuotaRule | None, *, name: str, county: County | None, role: str, period: str,
-                    required: int | None, kinds: list[str] | None, max_periods_per_record: int | None) -> QuotaRule:
-    """Create a rule (``rule`` None) or change one. A county bureau keeps its own county's rules."""
+                    required: int | None, kinds: list[str] | None, max_periods_per_record: int | None,
+                    version: int | None = None) -> QuotaRule:
+    """Create a rule (``rule`` None) or change one. A county bureau keeps its own county's rules.
+    A change made on another ``version`` than the stored one (two bureau staff at once) is refused."""
     if not can_manage_quota_rules(actor):
         raise NotAllowed(_l("Only the bureau keeps the observation quota rules."))
     if rule is not None and not can_change_quota_rule(actor, rule):
         raise NotAllowed(_l("This rule belongs to another jurisdiction."))
+    if rule is not None:
+        check_version(rule, version)
     if actor.county_id is not None and (county is None or county.id != actor.county_id):
         raise NotAllowed(_l("A county bureau sets rules for its own county only."), field="county")
     if role not in QUOTA_ROLES:

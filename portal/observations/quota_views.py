@@ -20,6 +20,7 @@ from ..core.errors import DomainError, NotAllowed, NotFound
 from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.forms import form_error
 from ..core.labels import OBSERVATION_KIND_LABELS, ROLE_LABELS, label
+from ..core.locking import submitted_version
 from ..core.pagination import Page, page_args, paginate
 from ..core.templating import nav_item
 from ..core.timeutil import local_today, school_year_of
@@ -300,10 +301,11 @@ def edit_quota_rule(rule_id: int):
         form.period.data, form.required.data = rule.period, rule.required
         form.kinds.data = list(rule.kinds or [])
         form.max_periods_per_record.data = rule.max_periods_per_record or 0
+        form.version.data = rule.version
         return _render_form(form, rule)
     if form.validate_on_submit():
         try:
-            services.save_quota_rule(current_user, rule, **_values(form, counties))
+            services.save_quota_rule(current_user, rule, **_values(form, counties), version=submitted_version(form))
         except DomainError as exc:
             db.session.rollback()
             form_error(form, exc, "required")

@@ -11,6 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from ..core.authz import BUREAU, ROLES, require, require_roles
 from ..core.errors import DomainError
+from ..core.locking import StaleEdit
+from ..core.sqlite import writes_on_get
 from ..extensions import db
 from .forms import RubricForm
 from .models import RubricTemplate
@@ -19,6 +21,7 @@ from .views import bp
 
 
 @bp.route("/observations/rubrics")
+@writes_on_get  # the default rubric on its first use
 @require_roles(*ROLES)
 def rubrics():
     ensure_default_template()
@@ -66,14 +69,14 @@ def edit_rubric(template_id: int):
     if template is None:
         abort(404)
     require(can_edit_rubrics(current_user))
-    if not template.is_current:
+    if not template.is_current and request.method == "GET":
         flash(_("This is an old version; edit the current one."), "info")
         current = db.session.execute(select(RubricTemplate).where(
             RubricTemplate.family == template.family, RubricTemplate.is_current.is_(True))).scalar_one()
         return redirect(url_for("observations.edit_rubric", template_id=current.id))
     form = RubricForm()
     rows = _dimension_rows(template)
-    error = None
+    error, status = None, 400
     if request.method == "GET":
         form.name.data, form.description.data = template.name, template.description
     elif form.validate_on_submit():
@@ -91,8 +94,9 @@ def edit_rubric(template_id: int):
             return redirect(url_for("observations.rubric", template_id=version.id))
         except DomainError as exc:
             db.session.rollback()
-            error = str(exc.message)
+            # A version saved by someone else meanwhile: 409, with the rows as typed.
+            error, status = str(exc.message), (409 if isinstance(exc, StaleEdit) else 400)
     else:
         error = _("The form has expired; please try again.")
     return render_template("observations/rubric_form.html", form=form, template=template, rows=rows,
-                           error=error), (400 if error else 200)
+                           error=error), (status if error else 200)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.authz import BUREAU, has_role
 from ..core.errors import Invalid, NotAllowed, NotFound
+from ..core.locking import StaleEdit, lock_row
 from ..core.sanitize import clean_text
 from ..extensions import db
 from .models import RubricTemplate
@@ -204,8 +205,11 @@ def save_template_version(actor, template: RubricTemplate, *, name: str, descrip
     """Edit a template: a new version of its family becomes current; records keep theirs."""
     if not can_edit_rubrics(actor):
         raise NotAllowed(_l("Only the bureau edits rubric templates."))
+    # Under the row's lock: of two people saving the same version at once, the second waits, then
+    # finds it is no longer current (core/locking.py).
+    lock_row(template, reload=True)
     if not template.is_current:
-        raise Invalid(_l("This is an old version; edit the current one."))
+        raise StaleEdit()
     name = clean_text(name, max_length=80)
     if not name:
         raise Invalid(_l("The rubric needs a name."), field="name")

@@ -19,6 +19,7 @@ from ..core.audit import record as audit_record
 from ..core.audit import school_county
 from ..core.errors import Conflict, Invalid, NotAllowed, UploadRefused
 from ..core.labels import SUBJECT_LABELS
+from ..core.locking import StaleEdit, lock_row
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text
 from ..core.timeutil import local_today, to_local
@@ -298,13 +299,19 @@ def create_observation(actor: User, raw: dict, *, final: bool = False, client_ke
     return observation
 
 
-def update_draft(actor: User, observation: Observation, raw: dict) -> bool:
+def update_draft(actor: User, observation: Observation, raw: dict, revision: int | None = None) -> bool:
     """Save a draft's fields; True when something changed (the revision goes up only then, so
-    sending the same draft twice changes nothing)."""
+    sending the same draft twice changes nothing). Given the ``revision`` the page was editing,
+    a change to a draft saved since from elsewhere (another tab, another device) is refused
+    rather than overwriting it; the same content sent again is not a change, so not refused."""
+    if revision is not None:
+        # Read the stored revision under the row's lock: two saves at the same moment queue here.
+        lock_row(observation, reload=True)
     if observation.status == "final":
         raise Conflict(_l("This record is final; it can only be corrected by an amendment."))
     if not can_edit_observation(actor, observation):
         raise NotAllowed(_l("Only the observer edits this draft."))
+    stored_revision = observation.revision or 0
     values = read_values(actor, raw, observation.rubric_template)
     steps = values.pop("action_steps")
     changed = _apply(observation, values)
@@ -312,6 +319,8 @@ def update_draft(actor: User, observation: Observation, raw: dict) -> bool:
         for step in observation.action_steps:
             step.teacher_id = observation.observed_teacher_id
     steps_changed = _sync_steps(observation, steps)
+    if (changed or steps_changed) and revision is not None and revision != stored_revision:
+        raise StaleEdit()
     if changed or steps_changed:
         observation.revision = (observation.revision or 0) + 1
         db.session.flush()

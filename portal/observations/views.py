@@ -23,6 +23,7 @@ from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require
 from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid, NotAllowed
 from ..core.forms import form_error
+from ..core.locking import parse_version
 from ..core.models import utcnow
 from ..core.pagination import paginate
 from ..core.templating import nav_item
@@ -366,7 +367,8 @@ def edit(observation_id: int):
     if not form.validate_on_submit():
         return _render_form(form, template, observation, status=400)
     try:
-        services.update_draft(current_user, observation, raw_values(form, template))
+        services.update_draft(current_user, observation, raw_values(form, template),
+                              revision=parse_version(form.revision.data))
         return _after_save(observation, request.form.get("action") == "finalize")
     except DomainError as exc:
         db.session.rollback()
@@ -397,7 +399,7 @@ def autosave():
         data = json_body()
         observation_id = data.pop("id", None)
         key = data.pop("client_key", None)
-        data.pop("revision", None)
+        revision = parse_version(data.pop("revision", None))
         data.pop("school_id", None)
         if observation_id is not None:
             if isinstance(observation_id, bool) or not isinstance(observation_id, int):
@@ -414,7 +416,7 @@ def autosave():
         if observation is None:
             observation = services.create_observation(current_user, data, client_key=key)
         else:
-            services.update_draft(current_user, observation, data)
+            services.update_draft(current_user, observation, data, revision=revision)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,6 +28,7 @@ class PartnershipForm(FlaskForm):
     start_date = DateField(_l("Start date"), validators=[InputRequired()])
     end_date = DateField(_l("End date (empty: open-ended)"), validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=100_000)])
+    version = HiddenField()  # the version the editor loaded (core/locking.py)
 
 
 class EndForm(FlaskForm):
@@ -30,13 +39,15 @@ class PeopleForm(FlaskForm):
     people = TextAreaField(
         _l("People responsible: one per line, username then duty (e.g. zhang.wei 总校长)"),
         validators=[Optional(), Length(max=3000)],
+        id="people-text",  # the page's section is #people (redirects land there): ids are unique
     )
 
 
 class GoalsForm(FlaskForm):
     school_year = IntegerField(_l("School year (the year it starts)"), validators=[InputRequired(),
                                                                                    NumberRange(2000, 2100)])
-    goals = TextAreaField(_l("Goals for the year"), validators=[Optional(), Length(max=100_000)])
+    # The page's section is #goals (redirects land there): the field's id must differ.
+    goals = TextAreaField(_l("Goals for the year"), validators=[Optional(), Length(max=100_000)], id="goals-text")
 
 
 class PartnershipFilterForm(FlaskForm):

@@ -74,6 +74,9 @@ class Partnership(TimestampMixin, db.Model):
     end_date: Mapped[date | None] = mapped_column(Date)  # NULL: open-ended
     description_html: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Optimistic locking (core/locking.py): each ORM update adds one, and fails if another changed it first.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     lead_school: Mapped[School] = relationship()
     members: Mapped[list[PartnershipSchool]] = relationship(

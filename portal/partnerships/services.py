@@ -19,6 +19,7 @@ from ..accounts.notifications import notify, register_message
 from ..core.audit import changes
 from ..core.audit import record as audit_record
 from ..core.errors import Invalid, NotAllowed
+from ..core.locking import check_version, mark_edited
 from ..core.sanitize import clean_text, rich_text
 from ..core.timeutil import local_today
 from ..core.web import path_for
@@ -96,12 +97,16 @@ def save_partnership(
     start_date: date | None,
     end_date: date | None = None,
     description: str = "",
+    version: int | None = None,
 ) -> Partnership:
-    """Create a partnership (the bureau) or change it; new member schools' principals are told."""
+    """Create a partnership (the bureau) or change it; new member schools' principals are told.
+    A change made on another ``version`` than the stored one (two bureau staff at once) is refused."""
     if partnership is None and not can_manage_partnerships(actor):
         raise NotAllowed(_l("Only the bureau creates partnerships."))
     if partnership is not None and not can_manage_partnership(actor, partnership):
         raise NotAllowed(_l("You cannot change this partnership."))
+    if partnership is not None:
+        check_version(partnership, version)
     if kind not in KINDS:
         raise Invalid(_l("Choose the kind of partnership."), field="kind")
     name = clean_text(name, max_length=100)
@@ -128,6 +133,7 @@ def save_partnership(
     else:
         before = {m.school_id for m in partnership.members}
         old = {f: getattr(partnership, f) for f in ("kind", "name", "lead_school_id", "start_date", "end_date")}
+        mark_edited(partnership, "name")
     partnership.kind, partnership.name = kind, name
     partnership.lead_school_id, partnership.county_id = lead_school.id, lead_school.county_id
     partnership.start_date, partnership.end_date = start_date, end_date

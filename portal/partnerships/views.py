@@ -14,7 +14,8 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from ..accounts.models import User
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
-from ..core.forms import form_error
+from ..core.forms import form_error, form_status
+from ..core.locking import submitted_version
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
 from ..core.timeutil import local_today, school_year_of
@@ -234,6 +235,7 @@ def _save(form: PartnershipForm, item: Partnership | None, schools: dict[int, Sc
             lead_school=schools.get(form.lead_school.data),
             members=[schools[i] for i in form.members.data or [] if i in schools],
             start_date=form.start_date.data, end_date=form.end_date.data, description=form.description.data or "",
+            version=submitted_version(form) if item is not None else None,
         )
     except DomainError as exc:
         db.session.rollback()
@@ -282,10 +284,11 @@ def edit_partnership(partnership_id: int):
         form.members.data = [m.school_id for m in item.members]
         form.start_date.data, form.end_date.data = item.start_date, item.end_date
         form.description.data = item.description_html
+        form.version.data = item.version
     if form.validate_on_submit():
         if _save(form, item, schools) is not None:
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("partnerships.partnership", partnership_id=item.id))
     return render_template("partnerships/form.html", form=form, partnership=item, county=county,
-                           counties=_counties()), 400 if form.errors else 200
+                           counties=_counties()), form_status(form)

@@ -19,6 +19,7 @@ from ..core.api import api, listing, login_required
 from ..core.errors import Invalid, NotFound
 from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS
 from ..core.pagination import paginate
+from ..core.sqlite import writes_on_get
 from ..core.timeutil import isoformat_local
 from ..core.uploads import send_upload
 from ..core.validate import BadRequest, query_choice
@@ -126,6 +127,7 @@ def get_resource(resource_id: int):
 
 
 @api.route("/resources/<id:resource_id>/download")
+@writes_on_get  # the download row and counter
 @login_required
 def download_resource(resource_id: int):
     resource = _load(resource_id)

@@ -9,7 +9,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -53,6 +61,7 @@ class ResourceForm(FlaskForm):
                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     file = FileField(_l("File"))
     link_url = StringField(_l("Or a link to the resource elsewhere"), validators=[Optional(), Length(max=MAX_LINK)])
+    version = HiddenField()  # on the change form: the version the owner loaded (core/locking.py)
 
 
 class VersionForm(FlaskForm):

@@ -42,7 +42,8 @@ class Resource(TimestampMixin, db.Model):
         CheckConstraint(f"kind IN {KINDS!r}", name="kind"),
         CheckConstraint(f"visibility IN {VISIBILITIES!r}", name="visibility"),
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 12", name="grade"),
-        Index("ix_resources_listing", "deleted_at", "visibility", "created_at"),
+        # owner_id too: counting what a person may see reads this index alone, not the wide rows.
+        Index("ix_resources_listing_owner", "deleted_at", "visibility", "created_at", "owner_id"),
         Index("ix_resources_created", "created_at"),  # newest first, read until a page is full
         Index("ix_resources_subject_stage", "subject", "stage", "grade"),
         Index("ix_resources_owner", "owner_id", "created_at"),
@@ -79,6 +80,11 @@ class Resource(TimestampMixin, db.Model):
     rating_sum: Mapped[int] = mapped_column(Integer, default=0)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Optimistic locking of the metadata (core/locking.py; not the file versions): each ORM update
+    # adds one and fails if another changed it first. Counters above are written with plain UPDATEs
+    # that leave it alone.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     school: Mapped[School | None] = relationship()

@@ -27,6 +27,7 @@ from ..communities.models import Community, Membership
 from ..core.authz import BUREAU, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.labels import SUBJECT_LABELS
+from ..core.locking import check_version
 from ..core.models import utcnow
 from ..core.sanitize import clean_text
 from ..core.timeutil import local_today
@@ -340,11 +341,14 @@ def update_resource(
     community_ids: Iterable | None = (),
     partnership_ids: Iterable | None = (),
     link_url: str | None = None,
+    version: int | None = None,
 ) -> Resource:
     """Change the metadata and who sees it; the audiences are replaced by the ones given.
-    A link resource may change its link (``link_url`` None keeps it)."""
+    A link resource may change its link (``link_url`` None keeps it). A change made on another
+    ``version`` than the stored one (the same resource open in two tabs or devices) is refused."""
     if not can_edit_resource(actor, resource):
         raise NotAllowed(_l("Only the owner changes a resource."))
+    check_version(resource, version)
     values = _check_metadata(title=title, description=description, kind=kind, subject=subject, stage=stage,
                              grade=grade, edition=edition, unit=unit, tags=tags)
     audiences = _audiences(actor, visibility, community_ids, partnership_ids, resource)

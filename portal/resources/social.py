@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Invalid, NotAllowed, NotFound
+from ..core.locking import add_to_counts
 from ..core.models import utcnow
 from ..core.pagination import Page
 from ..core.sanitize import clean_text, rich_text
@@ -91,9 +92,7 @@ def rate_resource(actor: User, resource: Resource, stars) -> ResourceRating:
                                              ResourceRating.user_id == actor.id)
             ).scalar_one()
         else:
-            resource.rating_count = Resource.rating_count + 1
-            resource.rating_sum = Resource.rating_sum + stars
-            db.session.flush()
+            add_to_counts(resource, rating_count=1, rating_sum=stars)
             log.info("resource rated id=%s stars=%s by=%s", resource.id, stars, actor.id)
             return rating
     # A change is written only over the stars it was computed from: when two requests change the
@@ -109,8 +108,7 @@ def rate_resource(actor: User, resource: Resource, stars) -> ResourceRating:
             continue
         set_committed_value(rating, "stars", stars)
         set_committed_value(rating, "updated_at", utcnow())
-        resource.rating_sum = Resource.rating_sum + (stars - before)
-        db.session.flush()
+        add_to_counts(resource, rating_sum=stars - before)
         log.info("resource rating changed id=%s stars=%s by=%s", resource.id, stars, actor.id)
     return rating
 
@@ -152,8 +150,7 @@ def mark_used(actor: User, resource: Resource, *, used_on: date | None = None, n
         return db.session.execute(
             select(ResourceUse).where(ResourceUse.resource_id == resource.id, ResourceUse.user_id == actor.id)
         ).scalar_one()
-    resource.use_count = Resource.use_count + 1
-    db.session.flush()
+    add_to_counts(resource, use_count=1)
     if resource.owner_id != actor.id:
         school = actor.school.name if actor.school is not None else ""
         notify([resource.owner_id], "resource.used",
@@ -179,8 +176,7 @@ def unmark_used(actor: User, resource: Resource) -> bool:
     db.session.expunge(use)
     if not removed:
         return False
-    resource.use_count = Resource.use_count - 1
-    db.session.flush()
+    add_to_counts(resource, use_count=-1)
     log.info("resource use removed id=%s by=%s", resource.id, actor.id)
     return True
 
@@ -204,8 +200,8 @@ def add_comment(actor: User, resource: Resource, *, body: str) -> ResourceCommen
     comment = ResourceComment(resource_id=resource.id, author_id=actor.id, body_html=_clean_body(body),
                               created_at=utcnow())
     db.session.add(comment)
-    resource.comment_count = Resource.comment_count + 1
     db.session.flush()
+    add_to_counts(resource, comment_count=1)
     if resource.owner_id != actor.id:
         notify([resource.owner_id], "resource.commented", params={"user": actor.name, "title": resource.title},
                link=path_for("resources.resource", resource_id=resource.id) + f"#comment-{comment.id}")
@@ -238,8 +234,7 @@ def delete_comment(actor: User, comment: ResourceComment, resource: Resource) ->
     set_committed_value(comment, "deleted_at", now)
     if not marked:
         return
-    resource.comment_count = Resource.comment_count - 1
-    db.session.flush()
+    add_to_counts(resource, comment_count=-1)
     log.info("resource comment deleted id=%s by=%s", comment.id, actor.id)
 
 

@@ -20,7 +20,9 @@ from ..core.authz import require
 from ..core.errors import DomainError
 from ..core.forms import form_error
 from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS
+from ..core.locking import submitted_version
 from ..core.pagination import paginate
+from ..core.sqlite import writes_on_get
 from ..core.uploads import clean_filename, extensions_of, send_upload, upload_path
 from ..extensions import db
 from . import (
@@ -208,11 +210,13 @@ def edit_resource(resource_id: int):
         form.grade.data = str(resource.grade) if resource.grade else ""
         form.communities.data = [a.community_id for a in resource.audiences if a.community_id]
         form.partnerships.data = [a.partnership_id for a in resource.audiences if a.partnership_id]
+        form.version.data = resource.version
         return _render_form(form, resource)
     if form.validate_on_submit():
         try:
             services.update_resource(current_user, resource, **_values(form),
-                                     link_url=form.link_url.data if resource.is_link else None)
+                                     link_url=form.link_url.data if resource.is_link else None,
+                                     version=submitted_version(form))
         except DomainError as exc:
             db.session.rollback()
             form_error(form, exc, "title", FIELD_ALIASES)
@@ -277,6 +281,7 @@ def _download(resource: Resource, version: ResourceVersion | None):
 
 
 @bp.route("/resources/<id:resource_id>/download")
+@writes_on_get  # the download row and counter
 @login_required
 def download(resource_id: int):
     resource = _load(resource_id)
@@ -284,6 +289,7 @@ def download(resource_id: int):
 
 
 @bp.route("/versions/<id:version_id>/download")
+@writes_on_get
 @login_required
 def download_version(version_id: int):
     version, resource = _load_version(version_id)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import Conflict, DomainError, Invalid
+from ..core.locking import StaleEdit, submitted_version
 from ..core.models import utcnow
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
@@ -206,6 +207,7 @@ def _series_form(live_class: LiveClass) -> ChangeSeriesForm:
         form.main_classroom.data = live_class.main_classroom_id
         form.last_date.data = live_class.last_date
         form.from_date.data = max(local_today(), live_class.first_date)
+        form.version.data = live_class.version
         while len(form.receiving):
             form.receiving.pop_entry()
         for r in live_class.receiving:
@@ -231,7 +233,11 @@ def change_series(class_id: int):
             try:
                 result = series.change_series(current_user, live_class, from_date=form.from_date.data,
                                               last_date=form.last_date.data, skip_clashes=form.skip_clashes.data,
-                                              **read_series(form))
+                                              version=submitted_version(form), **read_series(form))
+            except StaleEdit as exc:  # changed by someone else since this page loaded: what was typed stays
+                db.session.rollback()
+                flash(str(exc.message), "error")
+                status = 409
             except Conflict as exc:
                 db.session.rollback()
                 conflicts, clash_dates, status = exc.details.get("conflicts", []), exc.details.get("dates", []), 409

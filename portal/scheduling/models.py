@@ -70,6 +70,9 @@ class LiveClass(TimestampMixin, db.Model):
     last_date: Mapped[date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Optimistic locking (core/locking.py): each ORM update adds one, and fails if another changed it first.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     main_teacher: Mapped[User] = relationship(foreign_keys=[main_teacher_id])
     main_classroom: Mapped[Classroom] = relationship()

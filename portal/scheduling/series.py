@@ -23,6 +23,7 @@ from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.audit import record as audit_record
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.locking import check_version, mark_edited
 from ..core.models import utcnow
 from ..core.timeutil import to_local
 from ..extensions import db
@@ -96,10 +97,14 @@ def change_series(
     slots: list[Slot],
     last_date: date | None,
     skip_clashes: bool = False,
+    version: int | None = None,
 ) -> SeriesChange:
-    """Change weekdays, times, people, rooms or the last date from ``from_date`` onward."""
+    """Change weekdays, times, people, rooms or the last date from ``from_date`` onward. A change
+    made on another ``version`` of the class than the stored one (the main teacher, the principal
+    and the bureau editing at once) is refused."""
     if not can_change_class(actor, live_class):
         raise NotAllowed(_l("Only the main teacher, their principal and the bureau change this class."))
+    check_version(live_class, version)
     if from_date is None:
         raise Invalid(_l("Give the date the change starts."), field="from_date")
     _check(actor, subject=live_class.subject, grade=live_class.grade, main_teacher=main_teacher,
@@ -113,6 +118,7 @@ def change_series(
     if last_date < from_date:
         raise Invalid(_l("The last date cannot be before the date the change starts."), field="last_date")
     now = utcnow()
+    mark_edited(live_class, "title")  # a new version even when only rooms or times change
     pairs_new = [(c.id, a.id) for c, a in receiving]
     old_people = _people(live_class)
     old_teacher, old_room = live_class.main_teacher_id, live_class.main_classroom_id

@@ -557,6 +557,7 @@ def test_concurrent_events_get_distinct_consecutive_numbers(app, db, room):
     for t in threads:
         t.join(60)
     assert errors == []
+    db.session.commit()  # end this test's read snapshot (SQLite keeps it until then): see what the threads wrote
     seqs = sorted(s for (s,) in db.session.execute(select(LiveEvent.seq)))
     assert seqs == list(range(1, 8 * len(user_ids) + 1))
     row = db.session.get(LiveRoomState, room.id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Notification
 from portal.core.errors import Conflict, Invalid, NotAllowed
+from portal.core.locking import StaleEdit
 from portal.core.timeutil import local_today
 from portal.observations import services
 from portal.observations.models import ActionStep, Observation, ObservationAmendment, RubricTemplate
@@ -173,7 +174,7 @@ def test_editing_a_rubric_makes_a_version_and_records_keep_theirs(db, make, scen
     assert later.rubric_template_id == new.id
     with pytest.raises(Invalid):  # a dimension the new version dropped
         make.observation(scene["principal"], scene["teacher"], scores={"craft": 3})
-    with pytest.raises(Invalid):  # an old version is not edited
+    with pytest.raises(StaleEdit):  # an old version is not edited (someone saved a newer one)
         save_template_version(scene["bureau"], old, name="x", description="", dimensions=dims)
     assert db.session.query(RubricTemplate).filter_by(family="default").count() == 2
 

@@ -22,6 +22,8 @@
     again: false,
     final: false,
     submitting: false,
+    submitAfter: null,
+    stale: false,
   };
   var IGNORED = { csrf_token: 1, action: 1, client_key: 1, revision: 1, school_id: 0 };
 
@@ -141,14 +143,14 @@
   }
 
   function send() {
-    if (state.final || state.submitting) return;
+    if (state.final || state.stale || state.submitting) return;
     if (state.sending) { state.again = true; return; }
     if (!navigator.onLine) { show(msg("offline")); return; }
     state.sending = true;
     var data = collect();
     var sent = JSON.stringify(data);
     data.client_key = state.clientKey || undefined;
-    if (state.id) data.id = state.id;
+    if (state.id) { data.id = state.id; data.revision = state.revision; }
     show(msg("saving"));
     fetch(form.getAttribute("data-autosave"), {
       method: "POST",
@@ -162,6 +164,10 @@
           // Typed while the request was under way: still only on this device until the next save.
           saveLocal(JSON.stringify(collect()) !== sent);
           show(msg("saved", { time: clock() }));
+        } else if (response.status === 409 && body.error && body.error.code === "stale") {
+          // Saved from another tab or device since this page loaded: kept here, not sent again.
+          state.stale = true;
+          show(msg("refused", { message: body.error.message }));
         } else if (response.status === 409) {
           state.final = true;
           show(msg("final"));
@@ -174,6 +180,14 @@
       show(msg("offline"));
     }).then(function () {
       state.sending = false;
+      if (state.submitAfter) {
+        // Save or finalise was pressed while this autosave was under way: send the form now, with
+        // the revision the autosave just got (else the server would take it for another tab's).
+        var submitter = state.submitAfter.submitter;
+        state.submitAfter = null;
+        if (form.requestSubmit) form.requestSubmit(submitter || undefined); else form.submit();
+        return;
+      }
       if (state.again) { state.again = false; schedule(); }
     });
   }
@@ -204,6 +218,11 @@
       event.preventDefault();
       saveLocal(true);
       show(msg("offline"));
+      return;
+    }
+    if (state.sending && !state.submitting) {
+      event.preventDefault();
+      state.submitAfter = { submitter: event.submitter || null };
       return;
     }
     state.submitting = true;
