@@ -26,7 +26,7 @@ dev-deps: $(VENV)/.dev-deps
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-static/vendor/.built: node_modules/.package-lock.json scripts/build-assets.mjs
+static/vendor/.built: node_modules/.package-lock.json scripts/build-assets.mjs scripts/echarts-entry.mjs
 	node scripts/build-assets.mjs
 
 assets: static/vendor/.built

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ROOT, load_config
+from .core import postgres as _postgres  # noqa: F401  (PostgreSQL: JIT off)
+from .core import sqlite as _sqlite  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE for writes)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 
@@ -73,18 +73,6 @@ def configure_extensions(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    # WAL lets readers work while one writer writes; foreign keys are off by default in SQLite.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
 def configure_routing(app: Flask) -> None:
     from .core.converters import IdConverter
 
@@ -144,10 +132,12 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_web(app: Flask) -> None:
+    from .core.assets import register_assets
     from .core.diagnostics import register_query_counter
     from .core.templating import register_template_helpers
     from .core.web import register_error_handlers, register_security_headers
 
+    register_assets(app)  # first: its compression hook then runs after every other after_request
     register_error_handlers(app)
     register_security_headers(app)
     register_template_helpers(app)

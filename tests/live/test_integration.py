@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -458,10 +459,16 @@ def test_serve_script_puts_two_processes_behind_one_address(world, redis_url, cl
         # both processes run, each on its own port behind the one address
         for backend in (port + 1, port + 2):
             assert requests.get(f"http://127.0.0.1:{backend}/healthz", timeout=5).ok
-        # static files come from nginx, cacheable
-        static = requests.get(base + "/static/src/live/room.js", timeout=5)
+        # static files come from nginx, compressed; by the hashed URL a page names, cached for a year
+        login_page = requests.get(base + "/login", timeout=5).text
+        hashed = re.search(r'href="(/static/src/portal\.css\?v=[0-9a-f]{12})"', login_page)
+        assert hashed, "no hashed stylesheet URL on the login page"
+        static = requests.get(base + hashed.group(1), timeout=5, headers={"Accept-Encoding": "gzip"})
         assert static.ok and static.headers["Server"].startswith("nginx")
-        assert "max-age=3600" in static.headers["Cache-Control"]
+        assert static.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert static.headers["Content-Encoding"] == "gzip"
+        unhashed = requests.get(base + "/static/src/live/room.js", timeout=5)
+        assert unhashed.ok and unhashed.headers["Cache-Control"] == "public, max-age=300"
         # Socket.IO through nginx: long-polling first, then the WebSocket upgrade, sticky to one process
         both = ("polling", "websocket")
         teacher = clients(base, seed["teacher"], seed["session_id"], transports=both)
