@@ -372,7 +372,7 @@
       var att = attendanceOf(p.classroom_id);
       var size = att ? att.class_size : p.class_size;
       return el("li", { className: "live-room-row" + (p.online ? " online" : ""), "data-classroom": p.classroom_id }, [
-        el("span", { className: "live-dot", title: p.online ? t("online") : t("offline"), "aria-label": p.online ? t("online") : t("offline") }),
+        el("span", { className: "live-dot", role: "img", title: p.online ? t("online") : t("offline"), "aria-label": p.online ? t("online") : t("offline") }),
         el("span", { className: "live-room-name" }, [
           el("strong", { text: p.school + " " + p.name }),
           el("span", { className: "hint", text: (p.main ? t("main_room") + " · " : "") + (p.user_name || "") })
@@ -502,6 +502,8 @@
 
   // --- controls -----------------------------------------------------------------------------
 
+  var pageAsked = 0; // the page of a set_page sent and not yet answered
+
   root.addEventListener("click", function (event) {
     var target = event.target.closest("button");
     if (!target || !root.contains(target)) return;
@@ -509,8 +511,12 @@
       if (target.dataset.confirm && !window.confirm(target.dataset.confirm)) return;
       send(target.dataset.send, {});
     } else if (target.dataset.pageStep) {
-      var page = Math.min(LIMITS.page, Math.max(1, (state && state.page ? state.page : 1) + Number(target.dataset.pageStep)));
-      send("set_page", { page: page });
+      // Step from the page last asked for while its answer is on the way: two quick clicks
+      // on "next" go two pages on, not to the same page twice.
+      var from = pageAsked || (state && state.page ? state.page : 1);
+      var page = Math.min(LIMITS.page, Math.max(1, from + Number(target.dataset.pageStep)));
+      pageAsked = page;
+      send("set_page", { page: page }, function () { if (pageAsked === page) pageAsked = 0; });
     } else if (target.dataset.answer) {
       send("answer_hand", { classroom_id: Number(target.dataset.answer) });
     } else if (target.dataset.closePoll) {
