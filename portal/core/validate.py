@@ -97,6 +97,22 @@ def parse_time(value, name: str) -> time:
         raise Invalid(_l("%(field)s must be a time like 08:30.", field=name), field=name) from None
 
 
+def form_id(value) -> int:
+    """``coerce`` for a form's id <select>: ASCII digits within 32 bits, 0 for "none chosen". Anything
+    else (20 digits, full-width digits, text) is refused by the field as an invalid choice, before
+    it can reach the database as an integer it cannot hold."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value)
+        if not (text.isascii() and text.isdigit()) or len(text) > 10:
+            raise ValueError("not an id")
+        number = int(text)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
+
 def query_int(name: str) -> int | None:
     """An optional id-like integer from the query string; junk is a 400."""
     raw = request.args.get(name)

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..core.labels import GRADE_LABELS, SUBJECT_LABELS
+from ..core.validate import form_id
 
 WEEKDAYS = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")), (5, _l("Friday"))]
 
@@ -42,8 +43,8 @@ class ReceivingRow(FlaskForm):
     class Meta:
         csrf = False
 
-    classroom = SelectField(_l("Receiving classroom"), coerce=int, validate_choice=False, default=0)
-    assistant = SelectField(_l("Assistant teacher"), coerce=int, validate_choice=False, default=0)
+    classroom = SelectField(_l("Receiving classroom"), coerce=form_id, validate_choice=False, default=0)
+    assistant = SelectField(_l("Assistant teacher"), coerce=form_id, validate_choice=False, default=0)
 
 
 class SlotRow(FlaskForm):
@@ -58,8 +59,8 @@ class SlotRow(FlaskForm):
 class SeriesForm(FlaskForm):
     """People, rooms and weekly times: shared by the new class and the change from a date."""
 
-    main_teacher = SelectField(_l("Main teacher (主讲教师)"), coerce=int, validate_choice=False, default=0)
-    main_classroom = SelectField(_l("Main classroom"), coerce=int, validate_choice=False, default=0)
+    main_teacher = SelectField(_l("Main teacher (主讲教师)"), coerce=form_id, validate_choice=False, default=0)
+    main_classroom = SelectField(_l("Main classroom"), coerce=form_id, validate_choice=False, default=0)
     receiving = FieldList(FormField(ReceivingRow), min_entries=1, max_entries=MAX_ROWS)
     slots = FieldList(FormField(SlotRow), min_entries=1, max_entries=MAX_SLOTS)
     last_date = DateField(_l("Last date"), validators=[Optional()])
@@ -70,12 +71,13 @@ class LiveClassForm(SeriesForm):
     subject = SelectField(_l("Subject"), choices=[("", "—")] + list(SUBJECT_LABELS.items()))
     grade = SelectField(_l("Grade"), coerce=int, choices=[(0, "—")] + list(GRADE_LABELS.items()), default=0)
     title = StringField(_l("Title (optional)"), validators=[Optional(), Length(max=120)])
-    term = SelectField(_l("Term"), coerce=int, validate_choice=False, default=0)
+    term = SelectField(_l("Term"), coerce=form_id, validate_choice=False, default=0)
     first_date = DateField(_l("First date"), validators=[Optional()])
 
 
 class ChangeSeriesForm(SeriesForm):
     from_date = DateField(_l("Change from"), validators=[InputRequired()])
+    version = HiddenField()  # the version of the class the editor loaded (core/locking.py)
 
 
 class AddSessionForm(FlaskForm):

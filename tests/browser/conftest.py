@@ -81,12 +81,13 @@ def _free_port() -> int:
 
 def _server_env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
-    # Always a fresh SQLite file and no Redis: the browser server is self-contained.
+    # A fresh SQLite file and no Redis: the browser server is self-contained. BROWSER_DATABASE_URL
+    # names an empty database to use instead (.ci/run: the same pages on PostgreSQL).
     for name in ("TEST_DATABASE_URL", "REDIS_URL", "UPLOAD_DIR", "FLASK_DEBUG"):
         env.pop(name, None)
     env.update(
         PORTAL_INSTANCE_DIR=str(tmp),
-        DATABASE_URL=f"sqlite:///{tmp}/b.sqlite3",
+        DATABASE_URL=os.environ.get("BROWSER_DATABASE_URL") or f"sqlite:///{tmp}/b.sqlite3",
         SECRET_KEY="browser-test-secret-key-not-for-production",
         PYTHONUNBUFFERED="1",
     )
@@ -114,6 +115,11 @@ def _wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0
     pytest.fail(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
+# The running server's environment (DATABASE_URL, PORTAL_INSTANCE_DIR), for tests that store data
+# through the services straight into its database (tests/browser/test_stored_xss.py).
+SERVER_ENV: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def server():
     """Base URL of a real portal: migrated, demo data loaded, served by gunicorn on a free loopback port."""
@@ -123,6 +129,7 @@ def server():
         pytest.skip(reason)
     tmp = Path(tempfile.mkdtemp(prefix="portal-browser-"))
     env = _server_env(tmp)
+    SERVER_ENV.update(env)
     _run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env)
     _run([sys.executable, "-m", "flask", "--app", "wsgi", "seed", "demo"], env)
     port = _free_port()
