@@ -6,7 +6,8 @@ are made one at a time from this process, over loopback only.
 
 Environment: BENCH_SCHOOLS, BENCH_TEACHERS, BENCH_SEED (data size), BENCH_REQUESTS
 (samples per benchmark, default 40), BENCH_SOCKETS=0 (skip the Socket.IO load of bench/live_load.py,
-which runs last on its own small database), BENCH_DATABASE_URL (use PostgreSQL instead of the
+which runs on its own small database), BENCH_THROUGHPUT=0 (skip the concurrent-clients run of
+bench/throughput.py, which runs last), BENCH_DATABASE_URL (use PostgreSQL instead of the
 cached SQLite file; it is seeded when empty).
 """
 
@@ -178,6 +179,12 @@ def prepare_data() -> dict:
         subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed", "scale", "--schools", str(SCHOOLS),
                         "--teachers", str(TEACHERS), "--seed", str(SEED)], cwd=ROOT, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # refuses when already seeded
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)  # fresh statistics: the planner's choices depend on them
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+        engine.dispose()
         return env
     db_file = DATA / f"scale-{SCHOOLS}-{TEACHERS}-{SEED}.sqlite3"
     env["DATABASE_URL"] = f"sqlite:///{db_file}"
@@ -261,6 +268,12 @@ def scheduling_ids(env: dict) -> dict:
         rural_teacher, rural_school = people["teacher.rural"]
         room = "SELECT id FROM classrooms WHERE school_id = :s ORDER BY id LIMIT 1"
         city_room = conn.execute(text(room), {"s": city_school}).scalar()
+        # A class may only reach classrooms of the creator's county: in the city data teacher.rural's
+        # school may be in another county, so the receiving room is a village school's of teacher.city's.
+        rural_school, rural_teacher = conn.execute(text(
+            "SELECT s.id, u.id FROM schools s JOIN users u ON u.school_id = s.id AND u.role = 'teacher' "
+            "WHERE s.kind = 'village' AND s.county_id = (SELECT county_id FROM schools WHERE id = :c) "
+            "ORDER BY s.id, u.id LIMIT 1"), {"c": city_school}).one()
         rural_room = conn.execute(text(room), {"s": rural_school}).scalar()
         term_id, weekday, start, end, first = conn.execute(text(
             "SELECT c.term_id, s.weekday, s.start_time, s.end_time, c.first_date FROM live_classes c "
@@ -381,6 +394,12 @@ def main() -> None:
 
         for row in live_load("threading", room=50, idle=950, rounds=10):
             print(json.dumps(row, ensure_ascii=False), flush=True)
+    # Throughput: the production setup (scripts/serve.sh) under 8, 32 and 64 concurrent clients on a
+    # mix of key pages (bench/throughput.py; BENCH_THROUGHPUT=0 skips).
+    if os.environ.get("BENCH_THROUGHPUT", "1") != "0":
+        from .throughput import run as throughput
+
+        throughput(env)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ from ..extensions import db
 from ..org.models import Classroom, Term
 from . import services
 from .bells import class_bell_warnings
-from .models import LiveClass, LiveSession, ReceivingClassroom
+from .models import LiveClass, LiveSession
 from .permissions import visible_classes
 from .recurrence import Slot
+from .timetable import classroom_classes, teacher_classes
 
 FIELDS = {"subject", "grade", "title", "main_teacher_id", "main_classroom_id", "receiving", "weekday",
           "start_time", "end_time", "first_date", "last_date", "term_id", "skip_dates", "skip_clashes", "slots"}
@@ -137,10 +138,8 @@ def list_live_sessions():
             stmt = stmt.where(column > moment if op == "gt" else column < moment)
     teacher_id = query_int("teacher_id")
     if teacher_id is not None:
-        stmt = stmt.where((LiveClass.main_teacher_id == teacher_id) | LiveClass.id.in_(
-            select(ReceivingClassroom.live_class_id).where(ReceivingClassroom.assistant_id == teacher_id)))
+        stmt = stmt.where(LiveSession.live_class_id.in_(teacher_classes(teacher_id)))
     classroom_id = query_int("classroom_id")
     if classroom_id is not None:
-        stmt = stmt.where((LiveClass.main_classroom_id == classroom_id) | LiveClass.id.in_(
-            select(ReceivingClassroom.live_class_id).where(ReceivingClassroom.classroom_id == classroom_id)))
+        stmt = stmt.where(LiveSession.live_class_id.in_(classroom_classes(classroom_id)))
     return jsonify(listing(paginate(db.session, stmt, default_per_page=100), session_json))

@@ -594,16 +594,18 @@ def hours_targets(scope: Scope) -> HoursTargets:
 
 def hours_statement(scope: Scope, targets: HoursTargets, school_id: int | None = None):
     """Active teachers of active schools of the scope with their cycle and year totals (tenths):
-    rows (user id, name, username, school id, school name, county id, county name, cycle, year)."""
+    rows (user id, name, username, school id, school name, county id, county name, cycle, year).
+    With ``school_id`` only that school's teachers' records are summed (not the whole city's)."""
     sums = (
         select(TrainingRecord.user_id,
                func.sum(TrainingRecord.hours_tenths).label("cycle"),
                func.sum(case((TrainingRecord.school_year == targets.last_year, TrainingRecord.hours_tenths),
                              else_=0)).label("year"))
         .where(TrainingRecord.school_year.between(targets.first_year, targets.last_year))
-        .group_by(TrainingRecord.user_id)
-        .subquery("hours")
     )
+    if school_id is not None:
+        sums = sums.where(TrainingRecord.user_id.in_(select(User.id).where(User.school_id == school_id)))
+    sums = sums.group_by(TrainingRecord.user_id).subquery("hours")
     cycle, year = func.coalesce(sums.c.cycle, 0), func.coalesce(sums.c.year, 0)
     stmt = (
         select(User.id, User.name, User.username, School.id.label("school_id"), School.name.label("school_name"),
