@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.authz import PRINCIPAL, ROLES, TEACHER
@@ -266,6 +267,16 @@ def token_record(token: str) -> ApiToken | None:
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
         record.last_used_at = now
     return record
+
+
+def commit_token_touch() -> None:
+    """Commit the last-used time ``token_record`` may have set, on a request that otherwise only
+    reads. Best effort: on SQLite such a request reads in a deferred transaction, whose write fails
+    at once when another writer committed meanwhile; a later call within the minute touches it."""
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
 
 
 def revoke_token(user: User, token_id: int) -> None:

@@ -27,7 +27,7 @@ def error_response(status: int, code: str, message: str, **extra):
 def authenticate_request():
     """Bearer tokens authenticate API calls; the portal's own pages may use their session
     cookie instead, and then must send the CSRF token with every change."""
-    from ..accounts.services import token_record
+    from ..accounts.services import commit_token_touch, token_record
 
     header = request.headers.get("Authorization")
     if header:
@@ -38,7 +38,7 @@ def authenticate_request():
 
             return error_response(401, "invalid_token", gettext("The token is missing, expired or revoked."))
         if record in db.session.dirty:
-            db.session.commit()  # its last-used time: read-only calls never commit otherwise
+            commit_token_touch()  # its last-used time: read-only calls never commit otherwise
         g._login_user = record.user  # Flask-Login reads the request's user from here
         g.api_token = record
     elif request.method not in SAFE_METHODS and request.endpoint != "api.issue_token" and current_user.is_authenticated:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from ..accounts.models import User
+from ..accounts.services import commit_token_touch
 from ..core.errors import DomainError
 from ..core.models import utcnow
 from ..extensions import db, socketio
@@ -41,7 +42,7 @@ def connect_default(auth=None):
     if user is None:
         raise ConnectionRefusedError("unauthorized")
     join_room(user_room(user.id))
-    db.session.commit()  # token last-used time
+    commit_token_touch()
 
 
 @socketio.on("connect", namespace=P.LIVE)
@@ -50,7 +51,7 @@ def connect_live(auth=None):
     if user is None:
         raise ConnectionRefusedError("unauthorized")
     join_room(user_room(user.id), namespace=P.LIVE)
-    db.session.commit()
+    commit_token_touch()
 
 
 # --- the event wrapper: login, rate, payload; every failure becomes an error ack ------------------
