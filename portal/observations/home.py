@@ -5,16 +5,17 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import gettext as _
 
+from ..core.authz import PRINCIPAL
 from ..core.home import home_panel
-from .quota import progress_for
+from .quota import progress_for, rule_for
 from .quota_models import QUOTA_ROLES
 
 
 @home_panel(15)
 def observation_progress_panel(user):
     """Principals (and others a rule covers): periods observed against the quota and the pace."""
-    if user.role not in QUOTA_ROLES:
-        return None
+    if user.role not in QUOTA_ROLES or (user.role != PRINCIPAL and rule_for(user) is None):
+        return None  # principals always have a rule (the built-in 35); others only when set
     progress = progress_for(user)
     if progress.status == "none":
         return None

@@ -294,8 +294,6 @@ def progress_for(user: User, on: date | None = None, *, calendar: TeachingCalend
     on = on or local_today()
     year = school_year_of(on)
     rule = rule_for(user)
-    if calendar is None or calendar.school_year != year:
-        calendar = TeachingCalendar(year)
     if rule is None:
         start, end = date(year, 9, 1), date(year + 1, 8, 31)
         done = db.session.execute(
@@ -304,6 +302,8 @@ def progress_for(user: User, on: date | None = None, *, calendar: TeachingCalend
                 Observation.observed_on >= start, Observation.observed_on <= end)
         ).scalar_one()
         return Progress(0, int(done), 0, "none", start, end, None, "school_year", year, on=on)
+    if calendar is None or calendar.school_year != year:
+        calendar = TeachingCalendar(year)
     period = calendar.period(rule, on)
     done = db.session.execute(
         select(func.coalesce(func.sum(counted_periods(rule)), 0))
