@@ -43,8 +43,10 @@ INJECTED = """() => {
 
 
 def _store_payloads() -> dict[str, str]:
-    """Store the payloads through the services into the running server's database; return the pages."""
-    from portal import create_app
+    """Store the payloads through the services into the running server's database; return the pages.
+    Run in a process of its own (``python -m tests.browser.test_stored_xss`` with the server's
+    environment): a second app in the test process would take over the Socket.IO extension that
+    the rest of the suite's socket tests use."""
     from portal.accounts.models import User
     from portal.communities import activities, discussions
     from portal.communities.models import Activity, Community, Membership
@@ -54,15 +56,9 @@ def _store_payloads() -> dict[str, str]:
     from portal.partnerships.models import Partnership
     from portal.resources import services as resources
     from portal.scheduling.models import LiveClass
+    from wsgi import app
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": SERVER_ENV["DATABASE_URL"],
-        "INSTANCE_DIR": SERVER_ENV["PORTAL_INSTANCE_DIR"],
-        "SECRET_KEY": SERVER_ENV["SECRET_KEY"],
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SOCKETIO_MESSAGE_QUEUE": None,
-    })
-    with app.app_context(), app.test_request_context("/"):
+    with app.app_context(), app.test_request_context("/", method="POST"):  # a write: BEGIN IMMEDIATE
         person = lambda name: db.session.execute(select(User).where(User.username == name)).scalar_one()  # noqa: E731
         bureau, teacher, principal = person("bureau"), person("teacher.city"), person("principal.city")
 
@@ -116,7 +112,10 @@ def _store_payloads() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def stored(server):
-    return _store_payloads()
+    done = subprocess.run([sys.executable, "-m", "tests.browser.test_stored_xss"], cwd=REPO, env=SERVER_ENV,  # noqa: S603
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _open(browser, base: str, username: str, password: str):
@@ -207,3 +206,7 @@ def test_a_chat_message_with_script_shows_as_text_on_the_other_side(browser, roo
     finally:
         teacher_ctx.close()
         assistant_ctx.close()
+
+
+if __name__ == "__main__":
+    print(json.dumps(_store_payloads()))
