@@ -32,8 +32,14 @@ USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def normalise_username(username: str) -> str:
-    return unicodedata.normalize("NFKC", username or "").strip().casefold()
+    """The form usernames are stored and looked up in. A control character can be part of no
+    username: it becomes U+FFFD, so the name matches nobody (and PostgreSQL, which cannot compare
+    a NUL, is never asked to)."""
+    return _CONTROLS.sub("\ufffd", unicodedata.normalize("NFKC", username or "")).strip().casefold()
 
 
 _NAME_LIST = re.compile(r"[\s,，、;；]+")

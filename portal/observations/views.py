@@ -190,8 +190,13 @@ def _rooms_of(school_id: int | None) -> list[tuple[str, str]]:
 
 
 def _as_int(value) -> int | None:
+    """An id typed or chosen in the form, or None: ASCII digits (not "１") within 32 bits, as
+    PostgreSQL's integer holds (2^31 there is an error, not a miss)."""
     value = str(value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else None  # not "１"
+    if not (value.isascii() and value.isdigit() and len(value) <= 10):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 def prepare_form(form: ObservationForm, extra_teacher: User | None = None) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..accounts.services import normalise_username
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, has_role, require, require_roles
 from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid, NotAllowed, NotFound
@@ -137,7 +138,7 @@ def new_exchange():
         form.start_date.data = local_today()
         return _render_form(form, None)
     if form.validate_on_submit():
-        username = (form.username.data or "").strip()
+        username = normalise_username(form.username.data or "")
         user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         try:
             if user is None:

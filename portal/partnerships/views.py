@@ -12,6 +12,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..accounts.models import User
+from ..accounts.services import normalise_username
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error, form_status
@@ -167,7 +168,7 @@ def people(partnership_id: int):
         for line in (form.people.data or "").splitlines():
             match = _LINE.match(line)
             if match and match.group(1):
-                wanted.append((match.group(1).lower(), match.group(2)))
+                wanted.append((normalise_username(match.group(1)), match.group(2)))
         users = {u.username: u for u in db.session.execute(
             select(User).where(User.username.in_([w[0] for w in wanted]))).scalars()}
         unknown = [name for name, _duty in wanted if name not in users]

@@ -10,12 +10,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import Conflict, DomainError, Invalid
+from ..core.labels import SUBJECT_LABELS
 from ..core.locking import StaleEdit, submitted_version
 from ..core.models import utcnow
 from ..core.pagination import paginate
@@ -86,8 +87,8 @@ def classes():
         stmt = stmt.where(LiveClass.last_date >= today)
     elif state == "ended":
         stmt = stmt.where(LiveClass.last_date < today)
-    if form.subject.data:
-        stmt = stmt.where(LiveClass.subject == form.subject.data)
+    if form.subject.data:  # an unknown one (a NUL, …) matches nothing, without asking the database
+        stmt = stmt.where(LiveClass.subject == form.subject.data if form.subject.data in SUBJECT_LABELS else false())
     query = strip_controls(form.q.data or "").strip()[:60]
     if query:
         teacher_named = select(User.id).where(User.name.contains(query, autoescape=True))
