@@ -59,6 +59,7 @@ def static_cache_key(req) -> str:
     version = static_hash(filename) if filename else None
     return f"{STATIC_KEY}{filename}@{version}" if version else ""
 
+
 _hashes: dict[str, tuple[int, int, str]] = {}
 _lock = threading.Lock()
 

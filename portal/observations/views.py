@@ -29,7 +29,7 @@ from ..core.pagination import paginate
 from ..core.templating import nav_item
 from ..core.timeutil import isoformat_local, local_today, school_year_of
 from ..core.uploads import extensions_of
-from ..core.validate import json_body, query_int
+from ..core.validate import form_id, json_body, query_int
 from ..extensions import db
 from ..org.models import Classroom, School
 from ..scheduling.models import LiveClass, LiveSession
@@ -190,13 +190,12 @@ def _rooms_of(school_id: int | None) -> list[tuple[str, str]]:
 
 
 def _as_int(value) -> int | None:
-    """An id typed or chosen in the form, or None: ASCII digits (not "１") within 32 bits, as
-    PostgreSQL's integer holds (2^31 there is an error, not a miss)."""
-    value = str(value or "").strip()
-    if not (value.isascii() and value.isdigit() and len(value) <= 10):
+    """An id chosen in the form, or None when there is none or it is not an id (core.validate.form_id:
+    ASCII digits within 32 bits; 2^31 would be an error on PostgreSQL, not a miss)."""
+    try:
+        return form_id(str(value or "").strip()) or None
+    except ValueError:
         return None
-    number = int(value)
-    return number if number <= MAX_ID else None
 
 
 def prepare_form(form: ObservationForm, extra_teacher: User | None = None) -> None:
