@@ -364,3 +364,40 @@ def test_phone_menu_opens_with_the_keyboard(new_page, log_in):
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")
     assert not menu.locator("nav").is_visible(), "Enter on the menu button did not close the menu"
+
+
+WRAPS = """() => Array.from(document.querySelectorAll('.table-wrap')).map(w => ({
+    scrolls: w.scrollWidth > w.clientWidth + 1,
+    tabindex: w.getAttribute('tabindex'),
+    role: w.getAttribute('role'),
+    label: w.getAttribute('aria-label') || '',
+}))"""
+
+
+@pytest.mark.parametrize(("who", "path"), [("bureau", "/observations/quota"), ("teacher.rural", "{resource}")])
+def test_a_table_that_scrolls_sideways_is_reachable_by_keyboard(new_page, log_in, who, path):
+    """A wide table on a phone scrolls inside its wrap: the wrap takes focus and the arrow keys scroll it.
+
+    The same table on a desk fits, so the wrap is no extra Tab stop there.
+    """
+    page = new_page(*PHONE)
+    log_in(page, who)
+    path = resolve(page, path, {})
+    page.goto(path)
+    wraps = page.evaluate(WRAPS)
+    scrolling = [w for w in wraps if w["scrolls"]]
+    assert scrolling, f"{path}: no table scrolls at 360 px (pick a wider page for this test)"
+    for wrap in scrolling:
+        assert (wrap["tabindex"], wrap["role"]) == ("0", "region"), wrap
+        assert wrap["label"], f"{path}: a scrolling table region has no name"
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    tab_to(page, ".table-wrap[tabindex='0']", limit=60)
+    before = page.evaluate("document.activeElement.scrollLeft")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"document.activeElement.scrollLeft > {before}")
+
+    page.set_viewport_size({"width": DESKTOP[0], "height": DESKTOP[1]})
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.table-wrap'))"
+        ".every(w => w.scrollWidth > w.clientWidth + 1 || !w.hasAttribute('tabindex'))"
+    )

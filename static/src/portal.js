@@ -1,0 +1,48 @@
+// Wide tables scroll sideways inside .table-wrap on a phone. A region that scrolls must be
+// reachable by keyboard (WCAG 2.1.1), so each wrap that actually overflows becomes a named,
+// focusable region; one that fits stays out of the Tab order.
+(function () {
+  "use strict";
+
+  function nameOf(wrap) {
+    var table = wrap.querySelector("table");
+    var caption = table && table.caption;
+    if (caption && caption.textContent.trim()) return caption.textContent.trim();
+    // the nearest heading of its card, section or folding summary, else the page's own
+    var box = wrap.closest("section, .card, details");
+    var heading = box && box.querySelector("h1, h2, h3, summary");
+    heading = heading || document.querySelector("main h1");
+    return heading ? heading.textContent.trim() : "";
+  }
+
+  function mark() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < wraps.length; i++) {
+      var wrap = wraps[i];
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        if (!wrap.hasAttribute("tabindex")) {
+          wrap.setAttribute("tabindex", "0");
+          wrap.setAttribute("role", "region");
+          var name = nameOf(wrap);
+          if (name) wrap.setAttribute("aria-label", name);
+          wrap.setAttribute("data-scrolls", "");
+        }
+      } else if (wrap.hasAttribute("data-scrolls")) {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        wrap.removeAttribute("data-scrolls");
+      }
+    }
+  }
+
+  var pending = null;
+  function later() {
+    if (pending) return;
+    pending = window.requestAnimationFrame(function () { pending = null; mark(); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mark);
+  else mark();
+  window.addEventListener("resize", later);
+  window.addEventListener("load", mark);
+})();
