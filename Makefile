@@ -42,7 +42,7 @@ extract-messages: $(VENV)/.deps
 run: deps assets translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo --if-empty
-	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 100 --bind 127.0.0.1:$(PORT) \
+	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 100 --no-control-socket --bind 127.0.0.1:$(PORT) \
 		--access-logfile - wsgi:app
 
 # Production: SERVE_PROCESSES (default 2) gunicorn processes sharing REDIS_URL behind nginx
@@ -50,14 +50,19 @@ run: deps assets translations
 serve: deps assets translations
 	PORT=$(PORT) scripts/serve.sh
 
+# The suite runs on every core (pytest-xdist; PYTEST_WORKERS=0 runs it in one process). loadgroup:
+# tests marked xdist_group("redis") share one worker (their servers meet on Redis pub/sub).
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: dev-deps assets translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The suite against the machine's PostgreSQL and Redis (what .ci/run does on CI).
 test-pg: dev-deps assets translations
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 bench: dev-deps assets translations
 	$(BIN)/python -m bench

@@ -293,7 +293,7 @@ def start_server(env: dict) -> tuple[subprocess.Popen, str]:
     env = dict(env, EXPOSE_QUERY_COUNT="1", LOGIN_LIMIT_PER_IP="100000/minute", LOGIN_LIMIT_PER_USER="100000/minute")
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1", "--threads", "8",
+        [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1", "--threads", "8", "--no-control-socket",
          "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=log,
     )

@@ -19,9 +19,15 @@ from portal.extensions import db as _db
 from portal.extensions import limiter, socketio
 
 from .factories import Factories
+from .workers import worker_database
 
 _tmp = tempfile.mkdtemp(prefix="portal-test-")
 os.environ.setdefault("PORTAL_INSTANCE_DIR", _tmp)
+# Under xdist each worker gets a PostgreSQL database of its own; tests that start servers read
+# the variable, so it names this worker's database for them too.
+for _name in ("TEST_DATABASE_URL", "BROWSER_DATABASE_URL"):
+    if os.environ.get(_name):
+        os.environ[_name] = worker_database(os.environ[_name])
 
 
 def _test_config() -> dict:
@@ -35,7 +41,17 @@ def _test_config() -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "SOCKETIO_MESSAGE_QUEUE": None,  # test_client refuses a message queue
         "SERVER_NAME": None,
+        **_engine_options(url),
     }
+
+
+def _engine_options(url: str) -> dict:
+    """On PostgreSQL a test need not wait for its commits to reach the disk: the database is thrown
+    away after the run, and a lost commit on a crash loses nothing anyone needs."""
+    if not url.startswith("postgresql"):
+        return {}
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {
+        "pool_pre_ping": True, "connect_args": {"options": "-c synchronous_commit=off"}}}
 
 
 def in_fresh_context(fn, *args, **kwargs):
@@ -90,7 +106,12 @@ def _clean(app):
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            # DELETE, not TRUNCATE: on tables this small TRUNCATE's new files cost ~0.1 s per test.
+            # One round trip for every table, then the ids start again at 1.
+            conn.exec_driver_sql(
+                "; ".join(f'DELETE FROM "{table}"' for table in tables)
+                + "; SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"
+            )
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))

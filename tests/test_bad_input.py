@@ -32,6 +32,9 @@ from portal.extensions import limiter
 from .test_access import TABLE as ACCESS_TABLE
 from .test_access import build, world  # noqa: F401  (fixture: one of everything, a person of each role)
 
+# One xdist worker runs the whole module, so that its last test sees every count (make test: loadgroup).
+pytestmark = pytest.mark.xdist_group("bad_input")
+
 PASSWORD = "Test-pass-2026!"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -139,6 +139,7 @@ def server():
             [
                 str(BIN / "gunicorn"),
                 "--worker-class", "gthread", "--workers", "1", "--threads", "20",
+                "--no-control-socket",  # gunicorn's default socket path is one per user: servers would share it
                 "--bind", f"127.0.0.1:{port}",
                 "wsgi:app",
             ],

@@ -170,7 +170,7 @@ def room(browser):
     log = tmp / "gunicorn.log"
     with log.open("w") as out:
         proc = subprocess.Popen(  # noqa: S603
-            [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1", "--threads", "20",
+            [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1", "--threads", "20", "--no-control-socket",
              "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

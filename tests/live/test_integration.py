@@ -37,7 +37,9 @@ BROADCASTS = ("chat", "presence", "lesson", "hands", "material", "poll", "attend
 # The servers' async mode: threading (the default), or LIVE_TEST_ASYNC_MODE=gevent to run it all on gevent workers.
 ASYNC_MODE = os.environ.get("LIVE_TEST_ASYNC_MODE") or "threading"
 
-pytestmark = pytest.mark.integration
+# Redis pub/sub channels are shared by every database number: the tests whose servers talk through
+# Redis run on one xdist worker, one after another (make test uses --dist loadgroup).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("redis")]
 
 
 def _free_port() -> int:

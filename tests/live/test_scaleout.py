@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 pytestmark = [
     pytest.mark.redis,
+    pytest.mark.xdist_group("redis"),  # one worker for every test whose servers share Redis
     pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL to run the Redis scale-out tests"),
 ]
 
@@ -44,7 +45,7 @@ def two_servers(tmp_path_factory):
     for _ in range(2):
         port = _free_port()
         procs.append(subprocess.Popen(
-            [gunicorn, "--worker-class", "gthread", "--workers", "1", "--threads", "20", "--bind", f"127.0.0.1:{port}",
+            [gunicorn, "--worker-class", "gthread", "--workers", "1", "--threads", "20", "--no-control-socket", "--bind", f"127.0.0.1:{port}",
              "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         servers.append(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
