@@ -65,15 +65,18 @@ def find_clashes(needs: list[Need], wanted: list[Occurrence], *, ignore_class_id
     by_kind: dict[str, set[int]] = {}
     for need in needs:
         by_kind.setdefault(need.kind, set()).add(need.resource_id)
-    stmt = select(Booking).where(
+    # Plain rows, not Booking objects: a term's bookings of a class's people and rooms are a few
+    # hundred rows, and building an ORM object for each was most of a create request's time.
+    stmt = select(Booking.kind, Booking.resource_id, Booking.live_class_id, Booking.session_id,
+                  Booking.starts_at, Booking.ends_at).where(
         or_(*[and_(Booking.kind == kind, Booking.resource_id.in_(sorted(ids))) for kind, ids in by_kind.items()]),
         Booking.starts_at < last,
         Booking.ends_at > first,
     )
     if ignore_class_id is not None:
         stmt = stmt.where(Booking.live_class_id != ignore_class_id)
-    booked: dict[tuple[str, int], list[Booking]] = {}
-    for row in db.session.execute(stmt).scalars():
+    booked: dict[tuple[str, int], list] = {}
+    for row in db.session.execute(stmt):
         if row.session_id not in ignore_session_ids:
             booked.setdefault((row.kind, row.resource_id), []).append(row)
     clashes = []

@@ -24,13 +24,13 @@ import time
 from collections import OrderedDict
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "portal:supervision:generation"
-MAX_ENTRIES = 64
+MAX_ENTRIES = 256  # a scope's figures, and the pages of the lists behind them that were opened
 # The tables whose records the figures are computed from.
 WATCHED_TABLES = frozenset({
     "users", "schools", "counties", "terms", "classrooms", "calendar_days",
@@ -40,6 +40,12 @@ WATCHED_TABLES = frozenset({
     "live_classes", "receiving_classrooms", "live_sessions", "live_attendance",
     "observations", "quota_rules",
 })
+
+# Columns no figure reads: a login (last_login_at), a password change or a language switch must not
+# throw away every bureau's figures (60,000 teachers log in through the day).
+IRRELEVANT_COLUMNS = {
+    "users": frozenset({"last_login_at", "password_hash", "session_nonce", "locale", "must_change_password"}),
+}
 
 _lock = threading.Lock()
 _local_generation = 0
@@ -51,12 +57,24 @@ def _table_of(obj) -> str | None:
     return getattr(table, "name", None)
 
 
+def _changes_figures(obj, updated: bool) -> bool:
+    table = _table_of(obj)
+    if table not in WATCHED_TABLES:
+        return False
+    ignored = IRRELEVANT_COLUMNS.get(table)
+    if not updated or not ignored:
+        return True
+    return any(attr.history.has_changes() for attr in inspect(obj).attrs if attr.key not in ignored)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session, _context) -> None:
+    # after_flush still sees what the flush wrote: new, dirty, deleted and each attribute's history
     if session.info.get("supervision_changed"):
         return
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if _table_of(obj) in WATCHED_TABLES:
+    for obj, updated in (*((o, False) for o in session.new), *((o, True) for o in session.dirty),
+                         *((o, False) for o in session.deleted)):
+        if _changes_figures(obj, updated):
             session.info["supervision_changed"] = True
             return
 

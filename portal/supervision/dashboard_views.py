@@ -95,12 +95,14 @@ def _listing(key: str):
 def dashboard_list(key: str):
     scope, choosable, years, found = _listing(key)
     number, per_page = page_args(LIST_PER_PAGE)
-    # The list's length is one more aggregate over the same records: kept like the figures.
-    cache_key = ("list-total", key, scope.county_id, scope.school_year, scope.semester, scope.today,
+    # The list's length and each page opened are aggregates over the same records as the figures
+    # (0.5 s for the city's receiving schools): kept like the figures, dropped on any change.
+    cache_key = ("list", key, scope.county_id, scope.school_year, scope.semester, scope.today,
                  tuple(sorted((k, v) for k, v in found.filters.items() if v is not None)))
-    total = cache.cached(cache_key, lambda: db.session.execute(
+    total = cache.cached((*cache_key, "total"), lambda: db.session.execute(
         select(func.count()).select_from(found.stmt.order_by(None).subquery())).scalar_one())
-    items = db.session.execute(found.stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    items = cache.cached((*cache_key, "page", number, per_page), lambda: db.session.execute(
+        found.stmt.limit(per_page).offset((number - 1) * per_page)).all())
     page = Page(items=items, total=total, page=number, per_page=per_page)
     return render_template("supervision/dashboard_list.html", scope=scope, listing=found, page=page,
                            rows=found.rows(page.items), counties=choosable, years=years, semesters=SEMESTER_LABELS,

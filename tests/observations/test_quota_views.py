@@ -10,6 +10,8 @@ from openpyxl import load_workbook
 
 from portal.observations import quota, quota_api, quota_views, register
 
+from ..conftest import Auth
+
 ON = date(2026, 11, 30)  # 65 of 204 teaching days: 11 of 35 expected
 
 
@@ -278,3 +280,50 @@ def test_progress_api_for_a_semester_rule(city, make, client, api_token):
     spring = client.get("/api/v1/observations/progress?school_year=2026&semester=spring",
                         headers={"Authorization": f"Bearer {token}"}).json
     assert (spring["semester"], spring["done"], spring["expected"], spring["as_of"]) == ("spring", 0, 0, "2027-02-22")
+
+
+@pytest.fixture
+def cache_on(app):
+    from portal.supervision import cache
+
+    cache.clear()
+    app.config["DASHBOARD_CACHE_SECONDS"] = 300
+    yield cache
+    app.config.pop("DASHBOARD_CACHE_SECONDS")
+    cache.clear()
+
+
+def done_of(page: str, name: str) -> int:
+    import re
+
+    match = re.search(re.escape(name) + r".*?<td class=\"num\"><strong>(\d+)</strong> / \d+</td>", page, re.S)
+    assert match, f"{name} is not listed"
+    return int(match.group(1))
+
+
+def test_the_list_is_kept_until_a_record_behind_it_changes(city, make, db, app, login_as, auth, client, cache_on,
+                                                            count_queries):
+    """Kept like the dashboard's figures: each scope on its own, dropped by a new record, not by a login."""
+    north = make.user("bureau", county=city["north"])
+    login_as(make.user("bureau"))
+    first = client.get("/observations/quota").get_data(as_text=True)
+    assert done_of(first, "乙校长") == 3
+    with count_queries() as cached:
+        assert client.get("/observations/quota").status_code == 200
+    cache_on.clear()
+    with count_queries() as fresh:
+        client.get("/observations/quota")
+    assert len(cached) < len(fresh)
+
+    other = app.test_client()  # somebody else logs in: their last_login_at changes no figure
+    assert Auth(other).login(north.username).status_code == 302
+    with count_queries() as after_login:
+        client.get("/observations/quota")
+    assert len(after_login) == len(cached)
+    # a county's list is its own entry, not the city's page
+    county_page = other.get("/observations/quota").get_data(as_text=True)
+    assert "丙校长" not in county_page and done_of(county_page, "乙校长") == 3
+
+    make.counted(city["p2"], date(2026, 11, 2), periods=4)  # a new final record, committed
+    assert done_of(client.get("/observations/quota").get_data(as_text=True), "乙校长") == 7
+    assert done_of(other.get("/observations/quota").get_data(as_text=True), "乙校长") == 7
