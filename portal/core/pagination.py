@@ -31,6 +31,7 @@ class Page:
     total: int
     page: int
     per_page: int
+    more: bool = False  # counting stopped at ``total``: there are more (paginate's count_up_to)
 
     @property
     def pages(self) -> int:
@@ -42,7 +43,7 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.page < self.pages or (self.more and len(self.items) == self.per_page)
 
 
 def page_args(default_per_page: int = 20) -> tuple[int, int]:
@@ -52,10 +53,18 @@ def page_args(default_per_page: int = 20) -> tuple[int, int]:
     )
 
 
-def paginate(session, stmt: Select, *, default_per_page: int = 20, scalars: bool = True) -> Page:
-    """Run ``stmt`` for the requested page and count the total with one extra query."""
+def paginate(session, stmt: Select, *, default_per_page: int = 20, scalars: bool = True,
+             count_up_to: int | None = None) -> Page:
+    """Run ``stmt`` for the requested page and count the total with one extra query.
+
+    ``count_up_to``: stop counting there (the page then says "more than N"): counting all 200,000
+    resources a city can see took longer than finding the page itself."""
     page, per_page = page_args(default_per_page)
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    counted = stmt.order_by(None)
+    if count_up_to is not None:
+        counted = counted.limit(count_up_to + 1)
+    total = session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    more = count_up_to is not None and total > count_up_to
     result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars()) if scalars else list(result)
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return Page(items=items, total=count_up_to if more else total, page=page, per_page=per_page, more=more)

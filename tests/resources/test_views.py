@@ -53,6 +53,22 @@ def test_the_list_shows_what_one_may_see_with_owner_and_school(client, make, tea
     assert "私人草稿" not in page
 
 
+def test_a_long_list_stops_counting_and_still_pages_to_the_end(client, make, teacher, monkeypatch):
+    from portal.resources import views
+
+    monkeypatch.setattr(views, "RESOURCES_COUNTED", 3)
+    owner = make.user("teacher")
+    for n in range(5):
+        make.resource(owner, title=f"教案{n}")
+    first = client.get("/resources?per_page=2").get_data(as_text=True)
+    assert "more than 3" in first and "in all" not in first and 'rel="next"' in first
+    last = client.get("/resources?per_page=2&page=3").get_data(as_text=True)
+    assert len(re.findall(r"教案\d", last)) == 1 and 'rel="next"' not in last and 'rel="prev"' in last
+    monkeypatch.setattr(views, "RESOURCES_COUNTED", 10)
+    exact = client.get("/resources?per_page=2").get_data(as_text=True)
+    assert "Page 1 of 3" in exact and "5 in all" in exact
+
+
 def test_the_list_filters_searches_and_shows_mine(client, make, teacher):
     other = make.user("teacher")
     make.resource(other, title="小学数学分数教案", subject="math", stage="primary", grade=5, kind="lesson_plan",
