@@ -45,8 +45,8 @@ UPLOAD_ROUTES = {
     "POST /admin/roster": "csv",
 }
 FILE_FIELD = {"POST /partnerships/<id:partnership_id>/log/new": "files"}
-# The record page uploads with a script asking for JSON (a refusal is then a 4xx); without a script
-# the route answers with a flashed message and a redirect.
+# The record page uploads with a script asking for JSON; without one the route answers the edit page
+# with the reason: a 4xx either way (tests/observations/test_pages.py checks the page).
 ACCEPT = {"POST /observations/<id:observation_id>/attachments": "application/json"}
 
 

@@ -27,7 +27,7 @@ from .permissions import (
     can_see_private_notes,
 )
 from .rubrics import level_label
-from .views import bp, fill_form, json_error, load_observation, prepare_form, raw_values
+from .views import bp, edit_page, fill_form, json_error, load_observation, prepare_form, raw_values
 
 
 @bp.route("/observations/<id:observation_id>")
@@ -151,15 +151,15 @@ def add_attachment(observation_id: int):
     form = AttachmentForm()
     if not form.validate_on_submit():
         flash(_("The form has expired; please try again."), "error")
-        return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
+        return edit_page(observation, 400)
     try:
         attachment = services.add_attachment(current_user, observation, form.file.data)
     except DomainError as exc:
         db.session.rollback()
         if request.accept_mimetypes.best == "application/json":
             return json_error(exc)
-        flash(str(exc.message), "error")
-        return redirect(url_for("observations.edit", observation_id=observation.id) + "#files")
+        flash(str(exc.message), "error")  # shown on the page below, which answers the refusal's 4xx
+        return edit_page(load_observation(observation_id), exc.status if 400 <= exc.status < 500 else 400)
     db.session.commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"id": attachment.id, "name": attachment.original_name,

@@ -252,9 +252,10 @@ def fill_form(form: ObservationForm, observation: Observation) -> None:
     form.client_key.data = observation.client_key or ""
 
 
-def _render_form(form, template, observation=None, session=None, status=200):
+def _render_form(form, template, observation=None, session=None, status=200, typed: bool | None = None):
+    """``typed``: the scores come from the request (default: when it is a POST)."""
     scores = {}
-    if request.method == "POST":
+    if request.method == "POST" if typed is None else typed:
         scores = {d["code"]: request.form.get(f"score-{d['code']}", "") for d in template.dimensions}
     elif observation is not None:
         scores = {k: str(v) for k, v in (observation.scores or {}).items()}
@@ -268,6 +269,15 @@ def _render_form(form, template, observation=None, session=None, status=200):
         accept=",".join("." + e for e in extensions_of(services.ATTACHMENT_KINDS)),
         max_mb=services.attachment_max_bytes() // (1024 * 1024),
     ), status
+
+
+def edit_page(observation: Observation, status: int):
+    """The edit page as on opening it, answering ``status``: a file refused when the page's script
+    did not send it (the message is flashed above the form, nothing typed is lost: it was saved)."""
+    form = ObservationForm(formdata=None)
+    fill_form(form, observation)
+    prepare_form(form, observation.observed_teacher)
+    return _render_form(form, observation.rubric_template, observation, status=status, typed=False)
 
 
 def _session_for_form(session_id: int | None) -> LiveSession | None:

@@ -198,8 +198,12 @@ def test_attachments_are_checked_and_served_with_permission(db, client, auth, lo
                          content_type="multipart/form-data")
 
     assert upload("board.png", PNG).status_code == 302
-    upload("fake.png", b"<html><script>alert(1)</script>")
-    upload("run.exe", b"MZ\x90\x00")
+    # without the page's script: the edit page again, with the reason, answering a 4xx
+    refused = upload("fake.png", b"<html><script>alert(1)</script>")
+    assert refused.status_code == 400 and "<form" in refused.get_data(as_text=True)
+    assert 'class="flash flash-error"' in refused.get_data(as_text=True)
+    assert draft.topic in refused.get_data(as_text=True)  # the record as saved, in its form
+    assert upload("run.exe", b"MZ\x90\x00").status_code == 400
     attachments = db.session.execute(select(ObservationAttachment)).scalars().all()
     assert [a.original_name for a in attachments] == ["board.png"]
     attachment = attachments[0]
