@@ -374,7 +374,9 @@ WRAPS = """() => Array.from(document.querySelectorAll('.table-wrap')).map(w => (
 }))"""
 
 
-@pytest.mark.parametrize(("who", "path"), [("bureau", "/observations/quota"), ("teacher.rural", "{resource}")])
+# Pages whose tables are wider than a phone whatever the demo data holds (a resource's versions table
+# is only when it has a file, which depends on the database's order).
+@pytest.mark.parametrize(("who", "path"), [("bureau", "/observations/quota"), ("bureau", "/supervision/dashboard")])
 def test_a_table_that_scrolls_sideways_is_reachable_by_keyboard(new_page, log_in, who, path):
     """A wide table on a phone scrolls inside its wrap: the wrap takes focus and the arrow keys scroll it.
 
