@@ -7,6 +7,7 @@ the number of classes in the city; the exact overlaps are then found in memory.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,8 @@ from ..extensions import db
 from ..org.models import Classroom, School
 from .models import Booking, LiveClass
 from .recurrence import Occurrence
+
+MAX_RANGES_IN_SQL = 250  # occurrences asked of the database one by one; more: the window, sorted out here
 
 
 @dataclass(frozen=True)
@@ -73,17 +76,30 @@ def find_clashes(needs: list[Need], wanted: list[Occurrence], *, ignore_class_id
         Booking.starts_at < last,
         Booking.ends_at > first,
     )
+    if len(wanted) <= MAX_RANGES_IN_SQL:
+        # Only the bookings that overlap one of the wanted times, not the people's whole term (a
+        # busy teacher has thousands): one range per occurrence, each on the (kind, resource, start) index.
+        stmt = stmt.where(or_(*[and_(Booking.starts_at < o.ends_at, Booking.ends_at > o.starts_at) for o in wanted]))
     if ignore_class_id is not None:
         stmt = stmt.where(Booking.live_class_id != ignore_class_id)
     booked: dict[tuple[str, int], list] = {}
-    for row in db.session.execute(stmt):
+    for row in db.session.execute(stmt.order_by(Booking.starts_at)):
         if row.session_id not in ignore_session_ids:
             booked.setdefault((row.kind, row.resource_id), []).append(row)
     clashes = []
     for need in needs:
+        rows = booked.get((need.kind, need.resource_id))
+        if not rows:
+            continue
+        # Rows in start order: those that may overlap an occurrence start after its start less the
+        # longest booking, and before its end (two bisections, not a pass over the whole term).
+        starts = [row.starts_at for row in rows]
+        longest = max(row.ends_at - row.starts_at for row in rows)
         for occurrence in wanted:
-            for row in booked.get((need.kind, need.resource_id), ()):
-                if row.starts_at < occurrence.ends_at and occurrence.starts_at < row.ends_at:
+            low = bisect_left(starts, occurrence.starts_at - longest)
+            high = bisect_left(starts, occurrence.ends_at)
+            for row in rows[low:high]:
+                if occurrence.starts_at < row.ends_at:
                     clashes.append(Clash(need, occurrence, row.live_class_id, row.session_id, row.starts_at,
                                          row.ends_at))
     clashes.sort(key=lambda c: (c.occurrence.starts_at, c.need.kind, c.need.resource_id))
