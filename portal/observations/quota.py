@@ -193,6 +193,15 @@ class TeachingCalendar:
         return sum(1 for d in inside if d <= on), len(inside)
 
 
+def teaching_calendar(school_year: int) -> TeachingCalendar:
+    """The year's calendar, kept between requests like the dashboard's figures (supervision/cache.py):
+    terms and calendar days are watched tables, so changing one drops it. Working out the teaching
+    days of every county of a city was a third of a who-is-behind page."""
+    from ..supervision import cache
+
+    return cache.cached(("teaching-calendar", school_year), lambda: TeachingCalendar(school_year))
+
+
 # --- pacing --------------------------------------------------------------------------------------
 
 
@@ -303,7 +312,7 @@ def progress_for(user: User, on: date | None = None, *, calendar: TeachingCalend
         ).scalar_one()
         return Progress(0, int(done), 0, "none", start, end, None, "school_year", year, on=on)
     if calendar is None or calendar.school_year != year:
-        calendar = TeachingCalendar(year)
+        calendar = teaching_calendar(year)
     period = calendar.period(rule, on)
     done = db.session.execute(
         select(func.coalesce(func.sum(counted_periods(rule)), 0))
@@ -343,7 +352,7 @@ def behind_statement(role: str, on: date | None = None, *, county_id: int | None
     if role not in QUOTA_ROLES:
         raise ValueError(role)
     on = on or local_today()
-    calendar = TeachingCalendar(school_year_of(on))
+    calendar = teaching_calendar(school_year_of(on))
     if county_id is not None:
         county_ids = [county_id]
     else:
@@ -502,7 +511,7 @@ def progress_in(user: User, school_year: int, semester: str | None = None, today
     """Progress within a school year (and optionally one of its semesters), measured today when
     today falls inside, on the last day when it is past, on the first day when it is to come."""
     today = today or local_today()
-    calendar = TeachingCalendar(school_year)
+    calendar = teaching_calendar(school_year)
     start, end = calendar.year_start, calendar.year_end
     if semester == "autumn":
         end = calendar.spring_start() - timedelta(days=1)

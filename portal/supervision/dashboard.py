@@ -117,12 +117,12 @@ class Scope:
 
 def period_bounds(school_year: int, semester: str | None) -> tuple[date, date]:
     """The period's first and last day (the observation quota's semester boundary)."""
-    from ..observations.quota import TeachingCalendar
+    from ..observations.quota import teaching_calendar
 
     start, end = date(school_year, 9, 1), date(school_year + 1, 8, 31)
     if semester is None:
         return start, end
-    boundary = TeachingCalendar(school_year).spring_start()
+    boundary = teaching_calendar(school_year).spring_start()
     if semester == "autumn":
         return start, boundary - timedelta(days=1)
     return boundary, end

@@ -327,3 +327,25 @@ def test_the_list_is_kept_until_a_record_behind_it_changes(city, make, db, app, 
     make.counted(city["p2"], date(2026, 11, 2), periods=4)  # a new final record, committed
     assert done_of(client.get("/observations/quota").get_data(as_text=True), "乙校长") == 7
     assert done_of(other.get("/observations/quota").get_data(as_text=True), "乙校长") == 7
+
+
+def expected_of(page: str, name: str) -> int:
+    import re
+
+    match = re.search(re.escape(name) + r".*?</strong> / \d+</td>\s*<td class=\"num\">(\d+)</td>", page, re.S)
+    assert match, f"{name} is not listed"
+    return int(match.group(1))
+
+
+def test_a_holiday_added_to_the_calendar_moves_the_pace_of_a_kept_list(city, make, db, login_as, client, cache_on):
+    """The teaching calendar is kept between requests too: a new holiday must drop it."""
+    from datetime import timedelta
+
+    from portal.scheduling.models import CalendarDay
+
+    login_as(make.user("bureau"))
+    assert expected_of(client.get("/observations/quota").get_data(as_text=True), "甲校长") == 11
+    first = date(2026, 10, 5)  # four weeks of October off: fewer teaching days behind today
+    db.session.add_all(CalendarDay(day=first + timedelta(days=n), kind="holiday") for n in range(28))
+    db.session.commit()
+    assert expected_of(client.get("/observations/quota").get_data(as_text=True), "甲校长") < 11
