@@ -122,3 +122,18 @@ def test_the_api_document_answers_304_when_compressed(client):
     first = client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"})
     again = client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_a_changed_static_file_gets_its_new_hash_once_the_disk_is_looked_at_again(app, tmp_path, monkeypatch):
+    from portal.core import assets
+
+    (tmp_path / "x.css").write_text("a{}")
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    with app.test_request_context():
+        first = assets.static_hash("x.css")
+        assert first and len(first) == assets.HASH_LENGTH
+        (tmp_path / "x.css").write_text("a{color:red}")
+        assert assets.static_hash("x.css") == first  # within RECHECK_SECONDS: no system call
+        monkeypatch.setattr(assets, "RECHECK_SECONDS", 0)
+        assert assets.static_hash("x.css") not in (None, first)
+        assert assets.static_hash("missing.css") is None
