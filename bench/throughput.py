@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -267,13 +268,14 @@ def run_python(base: str, mix: list[tuple[str, dict]], connections: int, spread:
     stop_at = time.monotonic() + SECONDS
     timings: list[float] = []
     errors = [0]
+    kinds: Counter = Counter()  # what the errors were: "503 /path" or the exception's name
     lock = threading.Lock()
 
     def client(k: int) -> None:
         rng = random.Random(k)
         source = (f"127.0.{k + 1}.1", 0) if spread else None
         conn = None
-        mine, failed = [], 0
+        mine, failed, why = [], 0, Counter()
         while time.monotonic() < stop_at:
             url, headers = mix[rng.randrange(len(mix))]
             started = time.perf_counter()
@@ -285,8 +287,10 @@ def run_python(base: str, mix: list[tuple[str, dict]], connections: int, spread:
                 response.read()
                 if response.status >= 400:
                     failed += 1
-            except (OSError, http.client.HTTPException):
+                    why[f"{response.status} {url.split('?')[0]}"] += 1
+            except (OSError, http.client.HTTPException) as exc:
                 failed += 1
+                why[type(exc).__name__] += 1
                 if conn is not None:
                     conn.close()
                 conn = None
@@ -297,6 +301,7 @@ def run_python(base: str, mix: list[tuple[str, dict]], connections: int, spread:
         with lock:
             timings.extend(mine)
             errors[0] += failed
+            kinds.update(why)
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(connections)]
@@ -306,8 +311,9 @@ def run_python(base: str, mix: list[tuple[str, dict]], connections: int, spread:
         t.join()
     elapsed = time.monotonic() - started
     if not timings:
-        return {"requests": 0, "seconds": elapsed, "errors": errors[0], "p50_ms": None, "p95_ms": None, "p99_ms": None}
-    return {"requests": len(timings) + errors[0], "seconds": elapsed, "errors": errors[0],
+        return {"requests": 0, "seconds": elapsed, "errors": errors[0], "p50_ms": None, "p95_ms": None, "p99_ms": None,
+                "error_kinds": dict(kinds)}
+    return {"requests": len(timings) + errors[0], "seconds": elapsed, "errors": errors[0], "error_kinds": dict(kinds),
             "p50_ms": statistics.median(timings), "p95_ms": percentile(timings, 0.95),
             "p99_ms": percentile(timings, 0.99)}
 
@@ -326,6 +332,7 @@ def row(name: str, result: dict, connections: int, base_p50: float, processes: i
         "connections": connections,
         "requests": result["requests"],
         "errors": result["errors"],
+        **({"error_kinds": result["error_kinds"]} if result.get("error_kinds") else {}),
         "processes": processes,
         "tool": tool,
     }
@@ -352,6 +359,11 @@ def run(env: dict | None = None) -> list[dict]:
                 rows.append(row(f"throughput_mix_c{SPREAD_CONNECTIONS}_spread", result, SPREAD_CONNECTIONS,
                                 base_p50, processes, "python"))
                 print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+            if any(r["errors"] for r in rows):  # what nginx and gunicorn said about them
+                log = (Path(run_dir) / "serve.log").read_text(errors="replace").splitlines()
+                said = [line for line in log if any(w in line for w in ("[error]", "[warn]", "[crit]", "Traceback",
+                                                                          "Error", "WORKER TIMEOUT"))]
+                print("# serve.log about the errors:\n" + "\n".join(said[-40:]), file=sys.stderr, flush=True)
         finally:
             stop_serve(proc, run_dir)
     finally:
