@@ -121,6 +121,18 @@ def _clean(app):
 
 
 @pytest.fixture
+def cache_on(app):
+    """The figures' cache (supervision/cache.py) as in production: tests run with it off."""
+    from portal.supervision import cache
+
+    cache.clear()
+    app.config["DASHBOARD_CACHE_SECONDS"] = 300
+    yield cache
+    app.config.pop("DASHBOARD_CACHE_SECONDS")
+    cache.clear()
+
+
+@pytest.fixture
 def db(app):
     return _db
 

@@ -282,17 +282,6 @@ def test_progress_api_for_a_semester_rule(city, make, client, api_token):
     assert (spring["semester"], spring["done"], spring["expected"], spring["as_of"]) == ("spring", 0, 0, "2027-02-22")
 
 
-@pytest.fixture
-def cache_on(app):
-    from portal.supervision import cache
-
-    cache.clear()
-    app.config["DASHBOARD_CACHE_SECONDS"] = 300
-    yield cache
-    app.config.pop("DASHBOARD_CACHE_SECONDS")
-    cache.clear()
-
-
 def done_of(page: str, name: str) -> int:
     import re
 

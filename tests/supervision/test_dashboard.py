@@ -439,17 +439,6 @@ def test_the_query_count_does_not_grow_with_the_data(world, make, db, client, lo
 # --- the cache ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cache_on(app):
-    from portal.supervision import cache
-
-    cache.clear()
-    app.config["DASHBOARD_CACHE_SECONDS"] = 300
-    yield cache
-    app.config.pop("DASHBOARD_CACHE_SECONDS")
-    cache.clear()
-
-
 def test_the_cache_serves_until_a_record_behind_the_figures_changes(world, make, db, client, login_as, county_bureau,
                                                                      cache_on, count_queries):
     from sqlalchemy import update
