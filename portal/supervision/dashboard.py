@@ -36,8 +36,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, literal, select, union, union_all
 from sqlalchemy.orm import aliased
@@ -89,6 +90,7 @@ class Scope:
     end: date
     today: date
     now: datetime  # UTC; the end of the period when it is over
+    _list_paths: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def county_id(self) -> int | None:
@@ -113,6 +115,14 @@ class Scope:
             args["county"] = self.county.id
         args.update({k: v for k, v in extra.items() if v is not None})
         return args
+
+    def list_url(self, key: str, **extra) -> str:
+        """The list behind a figure, in this scope. Its path is built once per list: a city's
+        dashboard links ~400 figures, and url_for for each was ~10 ms of the page."""
+        path = self._list_paths.get(key)
+        if path is None:
+            path = self._list_paths[key] = url_for("supervision.dashboard_list", key=key)
+        return f"{path}?{urlencode(self.args(**extra))}"
 
 
 def period_bounds(school_year: int, semester: str | None) -> tuple[date, date]:
