@@ -124,11 +124,15 @@ def query_int(name: str) -> int | None:
 
 
 def query_str(name: str, max_length: int = 100) -> str | None:
-    """An optional text filter from the query string, trimmed and cleaned."""
+    """An optional text filter from the query string, trimmed and cleaned; too long (or otherwise
+    refused by clean_text) is a 400 like every other bad query argument, not a form's 422."""
     raw = request.args.get(name)
     if not raw or not raw.strip():
         return None
-    return clean_text(raw, max_length=max_length)
+    try:
+        return clean_text(raw, max_length=max_length)
+    except Invalid as exc:
+        raise BadRequest(exc.message, field=name) from exc
 
 
 def query_choice(name: str, choices) -> str | None:

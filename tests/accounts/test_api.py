@@ -246,6 +246,9 @@ def test_user_list_filters(db, client, people):
     assert usernames(f"school_id={people['rural_school'].id}") == {"li.si", "wang.wu"}
     assert usernames("role=principal") == {"wang.wu"}
     assert usernames(f"role=teacher&school_id={people['urban'].id}") == {"zhang.san"}
+    # a filter too long to be a username is a bad query argument: 400, as the API document says
+    long = client.get("/api/v1/users?username=" + "张" * 101, headers=bearer(token))
+    assert long.status_code == 400 and long.json["error"]["message"]
 
 
 def test_user_list_pages(db, client, people):
