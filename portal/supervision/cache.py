@@ -50,6 +50,7 @@ IRRELEVANT_COLUMNS = {
 _lock = threading.Lock()
 _local_generation = 0
 _entries: OrderedDict = OrderedDict()  # key -> (generation, stored at, value)
+_computing: dict = {}  # key -> the lock held while that key's value is computed
 
 
 def _table_of(obj) -> str | None:
@@ -152,24 +153,43 @@ def _enabled() -> bool:
         return False
 
 
+def _fresh(key: tuple, current: str, ttl: int):
+    """The stored entry for key if it is of this generation and within the TTL, else None."""
+    with _lock:
+        found = _entries.get(key)
+        if found is not None and found[0] == current and time.monotonic() - found[1] < ttl:
+            _entries.move_to_end(key)
+            return found
+    return None
+
+
 def cached(key: tuple, compute):
-    """``compute()`` or the value stored for ``key`` in this generation within the TTL."""
+    """``compute()`` or the value stored for ``key`` in this generation within the TTL.
+
+    One computation per key at a time in this process: the city's figures take seconds, and ten
+    bureau viewers arriving after a change would otherwise each start the same one on a 2-core
+    server. The others wait for it and take its result."""
     ttl = seconds()
     if ttl <= 0:
         return compute()
     current = generation()
-    now = time.monotonic()
+    found = _fresh(key, current, ttl)
+    if found is not None:
+        return found[2]
     with _lock:
-        found = _entries.get(key)
-        if found is not None and found[0] == current and now - found[1] < ttl:
-            _entries.move_to_end(key)
+        computing = _computing.setdefault(key, threading.Lock())
+    with computing:
+        found = _fresh(key, current, ttl)  # computed while this request waited
+        if found is not None:
             return found[2]
-    value = compute()
-    with _lock:
-        _entries[key] = (current, now, value)
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        now = time.monotonic()
+        value = compute()
+        with _lock:
+            _entries[key] = (current, now, value)
+            _entries.move_to_end(key)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+            _computing.pop(key, None)
     return value
 
 

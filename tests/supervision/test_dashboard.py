@@ -518,3 +518,32 @@ def test_a_change_committed_by_another_process_invalidates_through_redis(world, 
     finally:
         app.config["REDIS_URL"] = before
         app.extensions.pop("supervision_redis", None)
+
+
+def test_viewers_arriving_together_share_one_computation(app, cache_on):
+    """Ten bureau viewers after a change start one computation of the figures, not ten."""
+    import threading
+    import time
+
+    calls, results = [], []
+    barrier = threading.Barrier(8)
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)
+        return {"figures": len(calls)}
+
+    def viewer():
+        with app.app_context():
+            barrier.wait()
+            results.append(cache_on.cached(("single-flight",), compute))
+
+    threads = [threading.Thread(target=viewer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(calls) == 1 and results == [{"figures": 1}] * 8
+    cache_on.bump()  # a change: the next viewer computes again, once
+    with app.app_context():
+        assert cache_on.cached(("single-flight",), compute) == {"figures": 2}
