@@ -50,10 +50,11 @@ run: deps assets translations
 serve: deps assets translations
 	PORT=$(PORT) scripts/serve.sh
 
-# The suite runs on every core (pytest-xdist; PYTEST_WORKERS=0 runs it in one process). loadgroup:
-# tests marked xdist_group("redis") share one worker (their servers meet on Redis pub/sub).
+# The suite runs on every core (pytest-xdist; PYTEST_WORKERS=0 runs it in one process). loadfile:
+# a file's tests run on one worker in order (the bad-input suite's closing count needs them all);
+# the Redis tests take turns through a lock file (tests/workers.py).
 PYTEST_WORKERS ?= auto
-XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 
 test: dev-deps assets translations
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)

@@ -30,6 +30,8 @@ import requests
 import socketio
 from sqlalchemy.engine import make_url
 
+from ..workers import redis_turn
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LIVE = "/live"
@@ -37,9 +39,14 @@ BROADCASTS = ("chat", "presence", "lesson", "hands", "material", "poll", "attend
 # The servers' async mode: threading (the default), or LIVE_TEST_ASYNC_MODE=gevent to run it all on gevent workers.
 ASYNC_MODE = os.environ.get("LIVE_TEST_ASYNC_MODE") or "threading"
 
-# Redis pub/sub channels are shared by every database number: the tests whose servers talk through
-# Redis run on one xdist worker, one after another (make test uses --dist loadgroup).
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("redis")]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _redis_turn():
+    """This module's servers share Redis with other workers' Redis tests: one module at a time."""
+    with redis_turn():
+        yield
 
 
 def _free_port() -> int:

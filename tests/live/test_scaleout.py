@@ -15,13 +15,21 @@ import pytest
 import requests
 import socketio
 
+from ..workers import redis_turn
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 pytestmark = [
     pytest.mark.redis,
-    pytest.mark.xdist_group("redis"),  # one worker for every test whose servers share Redis
     pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL to run the Redis scale-out tests"),
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _redis_turn():
+    """These servers share Redis with other workers' Redis tests: one module at a time."""
+    with redis_turn():
+        yield
 
 
 def _free_port() -> int:

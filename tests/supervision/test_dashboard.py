@@ -485,7 +485,6 @@ def test_the_watched_tables_exist():
     assert WATCHED_TABLES <= set(db.metadata.tables)
 
 
-@pytest.mark.xdist_group("redis")
 def test_a_change_committed_by_another_process_invalidates_through_redis(world, app, client, login_as, county_bureau,
                                                                           cache_on, monkeypatch):
     """With REDIS_URL, the generation lives in Redis: another process's bump reaches this one."""
