@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
@@ -21,7 +21,6 @@ from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.forms import form_error
 from ..core.labels import OBSERVATION_KIND_LABELS, ROLE_LABELS, label
 from ..core.locking import submitted_version
-from ..core.pagination import Page, page_args
 from ..core.templating import nav_item
 from ..core.timeutil import local_today, school_year_of
 from ..core.validate import BadRequest, query_choice, query_int
@@ -131,7 +130,7 @@ def quota_list():
     query, scope, role, status, year, years = _query()
     groups = []
     by = "school" if scope["county"] else "county"
-    number, per_page = page_args(PER_PAGE)
+    total = None
     # The list aggregates every record of the year in its scope (50 ms for a whole city): like the
     # dashboard's figures it is kept until a record behind it changes (supervision/cache.py). The
     # key holds everything the statement was built from; the day moves the pace.
@@ -142,12 +141,8 @@ def quota_list():
         groups = cache.cached((*key, "summary", by), lambda: summary(query, by=by))
         # The summary already counted everyone listed: no second pass over the city to count.
         total = sum(g["people"] for g in groups)
-    else:
-        total = cache.cached((*key, "total"), lambda: db.session.execute(
-            select(func.count()).select_from(query.stmt.order_by(None).subquery())).scalar_one())
-    items = cache.cached((*key, "page", number, per_page), lambda: db.session.execute(
-        query.stmt.limit(per_page).offset((number - 1) * per_page)).all())
-    page = Page(items=[BehindRow.of(row) for row in items], total=total, page=number, per_page=per_page)
+    page = cache.cached_page(key, query.stmt, PER_PAGE, total=total)
+    page.items = [BehindRow.of(row) for row in page.items]
     period = next(iter(query.periods.values()), None)
     return render_template(
         "observations/quota.html", page=page, scope=scope, role=role, status=status, year=year, years=years,

@@ -24,8 +24,11 @@ import time
 from collections import OrderedDict
 
 from flask import current_app
-from sqlalchemy import event, inspect
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
+
+from ..core.pagination import Page, page_args
+from ..extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +194,18 @@ def cached(key: tuple, compute):
                 _entries.popitem(last=False)
             _computing.pop(key, None)
     return value
+
+
+def cached_page(key: tuple, stmt, default_per_page: int, total: int | None = None) -> Page:
+    """The requested page of ``stmt`` (rows) and its length, each kept under ``key`` like the figures.
+    ``key`` must name everything the statement was built from; ``total``: already counted."""
+    number, per_page = page_args(default_per_page)
+    if total is None:
+        total = cached((*key, "total"), lambda: db.session.execute(
+            select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
+    items = cached((*key, "page", number, per_page), lambda: db.session.execute(
+        stmt.limit(per_page).offset((number - 1) * per_page)).all())
+    return Page(items=items, total=total, page=number, per_page=per_page)
 
 
 def clear() -> None:

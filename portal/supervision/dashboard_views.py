@@ -12,12 +12,10 @@ from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from sqlalchemy import func, select
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
 from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.labels import SEMESTER_LABELS, SUBJECT_LABELS, label
-from ..core.pagination import Page, page_args
 from ..core.templating import nav_item
 from ..core.timeutil import local_today, school_year_of, to_local
 from ..core.validate import BadRequest, query_choice, query_int
@@ -94,16 +92,11 @@ def _listing(key: str):
 @require_roles(BUREAU, RESEARCHER)
 def dashboard_list(key: str):
     scope, choosable, years, found = _listing(key)
-    number, per_page = page_args(LIST_PER_PAGE)
     # The list's length and each page opened are aggregates over the same records as the figures
     # (0.5 s for the city's receiving schools): kept like the figures, dropped on any change.
     cache_key = ("list", key, scope.county_id, scope.school_year, scope.semester, scope.today,
                  tuple(sorted((k, v) for k, v in found.filters.items() if v is not None)))
-    total = cache.cached((*cache_key, "total"), lambda: db.session.execute(
-        select(func.count()).select_from(found.stmt.order_by(None).subquery())).scalar_one())
-    items = cache.cached((*cache_key, "page", number, per_page), lambda: db.session.execute(
-        found.stmt.limit(per_page).offset((number - 1) * per_page)).all())
-    page = Page(items=items, total=total, page=number, per_page=per_page)
+    page = cache.cached_page(cache_key, found.stmt, LIST_PER_PAGE)
     return render_template("supervision/dashboard_list.html", scope=scope, listing=found, page=page,
                            rows=found.rows(page.items), counties=choosable, years=years, semesters=SEMESTER_LABELS,
                            Link=Link)
