@@ -278,3 +278,4 @@ def _log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
 def log_in():
     """log_in(page, username, password=demo password): through the form, as a person would."""
     return _log_in
+

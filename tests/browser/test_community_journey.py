@@ -10,6 +10,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from tests.browser.layout import fits
+
 pytestmark = pytest.mark.browser
 
 PHONE = (360, 740)
@@ -19,16 +21,12 @@ TEACHER, TEACHER_NAME = "teacher.village4", "马林"  # 云台教学点, in no c
 LEADER = "teacher.town1"
 
 
-def fits(page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways at {width} px: scrollWidth {scroll}"
-
-
 def test_rural_teacher_joins_and_posts(page_factory, watch_of, log_in):
     teacher = page_factory(*PHONE)
     log_in(teacher, TEACHER)
     teacher.goto("/communities?q=" + quote(COMMUNITY))
-    teacher.get_by_role("link", name=COMMUNITY).click()
+    with teacher.expect_navigation():
+        teacher.get_by_role("link", name=COMMUNITY).click()
     community_path = urlsplit(teacher.url).path
     fits(teacher, PHONE[0])
     teacher.fill("input[name=note]", "我在云台教学点教语文，想跟着吴老师学整本书阅读。")

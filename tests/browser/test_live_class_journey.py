@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.layout import fits
+
 pytestmark = pytest.mark.browser
 
 DESKTOP = (1280, 800)
@@ -106,6 +108,5 @@ def test_the_class_form_fits_a_phone(page_factory, watch_of, log_in):
     page.goto("/live-classes/new")
     page.click("#receiving [data-add-row]")
     assert page.locator("#receiving [data-row]").count() == 2
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= PHONE[0], f"the class form scrolls sideways on a phone: {scroll}"
+    fits(page, PHONE[0])
     watch_of(page).assert_clean()

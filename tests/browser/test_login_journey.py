@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.layout import fits
+
 pytestmark = pytest.mark.browser
 
 DESKTOP = (1280, 800)
@@ -25,11 +27,6 @@ def path_of(page) -> str:
     return urlsplit(page.url).path
 
 
-def no_horizontal_scroll(page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways at {width} px: scrollWidth {scroll}"
-
-
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("username", sorted(PEOPLE))
 def test_person_logs_in_and_sees_their_chinese_home_page(page_factory, watch_of, log_in, username, size):
@@ -41,7 +38,7 @@ def test_person_logs_in_and_sees_their_chinese_home_page(page_factory, watch_of,
     assert page.locator("main h1").inner_text().find(PEOPLE[username]) >= 0
     assert page.locator("header.topbar details.menu").count() == 1
     if size == PHONE:
-        no_horizontal_scroll(page, PHONE[0])
+        fits(page, PHONE[0])
     watch_of(page).assert_clean()
 
 
@@ -65,7 +62,7 @@ def test_teacher_on_a_phone_uses_the_menu_and_logs_out(page_factory, watch_of, l
         nav.locator("a[href='/schools']").click()
     assert path_of(page) == "/schools"
     assert page.locator("main table").get_by_text("青石镇山口村小学").count() >= 1
-    no_horizontal_scroll(page, PHONE[0])
+    fits(page, PHONE[0])
     # The current page is marked in the menu.
     assert nav.locator("a[href='/schools']").get_attribute("aria-current") == "page"
 
@@ -111,7 +108,7 @@ def test_wrong_password_shows_an_error_and_stays_on_the_login_page(page_factory,
     assert page.locator("input[name=username]").input_value() == "teacher.city"
     assert page.locator("header details.menu").count() == 0  # nobody is logged in
     if size == PHONE:
-        no_horizontal_scroll(page, PHONE[0])
+        fits(page, PHONE[0])
     # The 401 answer of the form post is the page itself, not a failed asset.
     watch = watch_of(page)
     watch.console_errors = [m for m in watch.console_errors if "401" not in m]
@@ -142,7 +139,7 @@ def test_bureau_sees_the_accounts_and_the_demo_schools(page_factory, watch_of, l
     assert users.get_by_text("赵强", exact=True).count() == 1
     assert users.get_by_text("teacher.rural", exact=True).count() == 1
     if size == PHONE:
-        no_horizontal_scroll(page, PHONE[0])
+        fits(page, PHONE[0])
 
     response = page.goto("/schools")
     assert response and response.status == 200
@@ -151,14 +148,14 @@ def test_bureau_sees_the_accounts_and_the_demo_schools(page_factory, watch_of, l
     assert link.count() == 1
     assert schools.locator("tbody tr").count() >= 12  # the demo county has 12 schools
     if size == PHONE:
-        no_horizontal_scroll(page, PHONE[0])
+        fits(page, PHONE[0])
 
     with page.expect_navigation():
         link.click()
     assert path_of(page).startswith("/schools/")
     assert page.locator("main h1").inner_text().find("青石镇山口村小学") >= 0
     if size == PHONE:
-        no_horizontal_scroll(page, PHONE[0])
+        fits(page, PHONE[0])
     watch_of(page).assert_clean()
 
 

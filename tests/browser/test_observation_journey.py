@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from tests.browser.layout import fits
+
 pytestmark = pytest.mark.browser
 
 PHONE = (360, 740)
@@ -68,8 +70,7 @@ def test_offline_draft_survives_reload_and_is_finalised(page_factory, watch_of, 
     wait_until(lambda: page.evaluate("navigator.serviceWorker.controller !== null"))
     wait_until(lambda: page.evaluate(
         "caches.open('observation-forms-v1').then(c => c.keys()).then(k => k.some(r => r.url.endsWith('/observations/new')))"))
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= PHONE[0], f"the form scrolls sideways: {scroll}"
+    fits(page, PHONE[0])
     watch_of(page).assert_clean()
 
     # The connection drops; the principal keeps typing.
@@ -97,7 +98,6 @@ def test_offline_draft_survives_reload_and_is_finalised(page_factory, watch_of, 
     assert re.search(r"/observations/\d+$", page.url)
     main = page.locator("main").inner_text()
     assert "情境贴近生活" in main and "找出二分之一" in main
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= PHONE[0]
+    fits(page, PHONE[0])
 
     assert done_periods(page) == before + 2

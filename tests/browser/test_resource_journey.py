@@ -11,6 +11,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from tests.browser.layout import fits
+
 pytestmark = pytest.mark.browser
 
 PHONE = (360, 740)
@@ -53,12 +55,7 @@ def test_share_find_preview_rate(page_factory, watch_of, log_in, tmp_path):
     image = reader.locator("#preview img")
     image.wait_for()
     assert image.evaluate("img => img.complete && img.naturalWidth === 2")
-    scroll = reader.evaluate("document.documentElement.scrollWidth")
-    wide = [] if scroll <= PHONE[0] else reader.evaluate(  # name what sticks out (seen once on CI: 375 px)
-        "w => Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w)"
-        ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))",
-        PHONE[0])
-    assert scroll <= PHONE[0], f"{reader.url} scrolls sideways: {scroll}, {wide}"
+    fits(reader, PHONE[0])
 
     reader.locator("#rating-form input[name=stars][value='4']").check()
     reader.locator("#rating-form button[type=submit]").click()

@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.browser.layout import fits
+
 pytestmark = pytest.mark.browser
 
 DESKTOP = (1280, 800)
@@ -138,12 +140,6 @@ def shot(page, name: str, width: int) -> None:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(folder) / f"{width}-{name}.png"), full_page=True)
-
-
-def fits(page, width: int) -> None:
-    """The document never scrolls sideways; wide tables scroll inside their .table-wrap."""
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways at {width} px: scrollWidth {scroll}"
 
 
 def open_menu_fits(page) -> None:
