@@ -260,7 +260,8 @@ def special_days(first: date, last: date, county_id: int | None) -> list[Calenda
 def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
     """The person's sessions from the start of today (local: today's earlier ones too, for their
     attendance), cancelled ones included so a change is seen; each with the periods of the
-    person's school."""
+    person's own school only (``Entry.here``; ``Entry.schools`` holds just that one): the home
+    panel shows nothing else, so neither the classrooms nor the other schools' bells are loaded."""
     today = to_local(now).date()
     start = datetime.combine(today, time(0, 0), portal_tz()).astimezone(UTC)
     # The person's classes first (few, by index): inside the ORDER BY ... LIMIT below, PostgreSQL
@@ -272,20 +273,21 @@ def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
         select(LiveSession)
         .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
         .where(LiveSession.live_class_id.in_(class_ids), LiveSession.ends_at > start)
-        .options(contains_eager(LiveSession.live_class).options(
-            joinedload(LiveClass.main_classroom).joinedload(Classroom.school),
-            selectinload(LiveClass.receiving).options(
-                joinedload(ReceivingClassroom.classroom).joinedload(Classroom.school)),
-        ))
+        .options(contains_eager(LiveSession.live_class))
         .order_by(LiveSession.starts_at, LiveSession.id)
         .limit(limit)
-    ).unique().scalars().all()
-    school_ids = {user.school_id} if user.school_id else set()
+    ).scalars().all()
+    schedules = schedules_of({user.school_id}).get(user.school_id, []) if user.school_id and sessions else []
+    entries = []
     for session in sessions:
-        school_ids.add(session.live_class.main_classroom.school_id)
-        school_ids.update(r.classroom.school_id for r in session.live_class.receiving)
-    schedules = schedules_of(school_ids)
-    return [_entry(s, schedules, user.school_id) for s in sessions]
+        start_local, end_local = to_local(session.starts_at), to_local(session.ends_at)
+        here = None
+        if user.school_id:
+            role = "main" if session.live_class.main_teacher_id == user.id else "receiving"
+            periods = period_numbers(schedule_on(schedules, start_local.date()), start_local.time(), end_local.time())
+            here = SchoolPeriods(user.school, role, periods)
+        entries.append(Entry(session, session.live_class, start_local, end_local, here, [here] if here else []))
+    return entries
 
 
 # --- the term overview -------------------------------------------------------------------------
