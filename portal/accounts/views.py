@@ -109,7 +109,13 @@ def logout():
     session.clear()
     logout_user()
     flash(_("You have logged out."), "info")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    # What this browser kept for the person (observation drafts in localStorage, the observation
+    # form's offline copies and its service worker) goes with the login: staff-room computers are
+    # shared. The logout button warns first when a draft has not reached the server (portal.js).
+    # Not "cache": the content-hashed static files stay, so the next login costs no download.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.before_app_request

@@ -46,3 +46,32 @@
   window.addEventListener("resize", later);
   window.addEventListener("load", mark);
 })();
+
+// Logging out clears what this browser kept (the server sends Clear-Site-Data). An observation
+// draft that never reached the server would be lost with it: ask first (form.js keeps drafts
+// under "obs-draft:<user>:…", with pending = not yet on the server).
+(function () {
+  "use strict";
+
+  function unsentDrafts() {
+    var count = 0;
+    try {
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var key = window.localStorage.key(i);
+        if (key.indexOf("obs-draft:") !== 0) continue;
+        var copy = JSON.parse(window.localStorage.getItem(key) || "null");
+        if (copy && copy.pending) count++;
+      }
+    } catch (e) { /* storage disabled: nothing kept */ }
+    return count;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-logout")) return;
+    var count = unsentDrafts();
+    if (count && !window.confirm(form.getAttribute("data-unsent").replace("{count}", count))) {
+      event.preventDefault();
+    }
+  });
+})();

@@ -148,6 +148,13 @@ def test_remember_me_cookie_copied_before_logout_stops_working(app, auth, make, 
     assert is_login_redirect(thief_with(app, remember_token=remembered).get("/"))
 
 
+def test_logout_tells_the_browser_to_forget_what_it_kept_but_not_the_static_files(auth, make):
+    auth.login(make.user("principal").username)
+    response = auth.logout()
+    # localStorage drafts, the observation form's offline cache and its service worker
+    assert response.headers["Clear-Site-Data"] == '"storage"'  # not "cache": rural downloads are dear
+
+
 def test_cookie_copied_before_password_change_stops_working(app, auth, make, client):
     user = make.user("teacher")
     auth.login(user.username)

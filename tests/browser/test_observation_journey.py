@@ -101,3 +101,44 @@ def test_offline_draft_survives_reload_and_is_finalised(page_factory, watch_of, 
     fits(page, PHONE[0])
 
     assert done_periods(page) == before + 2
+
+
+def test_logout_asks_about_an_unsent_draft_then_forgets_everything_kept(page_factory, log_in):
+    """On a shared staff-room computer: a draft typed offline, the tab closed, and later someone
+    logs out from another page. The logout asks first; once confirmed, the browser keeps nothing."""
+    page = page_factory(1280, 800)
+    log_in(page, PRINCIPAL)
+    page.goto("/observations/new")
+    teacher = page.locator("select[name=observed_teacher_id] option", has_text=f"({TEACHER})").first
+    page.select_option("select[name=observed_teacher_id]", teacher.get_attribute("value"))
+    page.fill("input[name=periods]", "1")
+    page.select_option("select[name=subject]", "math")
+    page.fill("input[name=topic]", "认识钟表")
+    page.wait_for_url(re.compile(r"/observations/\d+/edit$"))
+    wait_until(lambda: status_is(page, "saved"))
+    wait_until(lambda: page.evaluate("navigator.serviceWorker.controller !== null"))
+    context = page.context
+    context.set_offline(True)
+    page.fill("textarea[name=strengths]", "学生动手拨钟，人人参与。")
+    wait_until(lambda: status_is(page, "offline"))
+    page.close()
+    context.set_offline(False)
+
+    later = context.new_page()
+    later.goto("/")
+    logout = later.locator("nav.mainnav form[data-logout] button[type=submit]")
+    asked = []
+    later.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    logout.click()
+    wait_until(lambda: asked)
+    assert "1" in asked[0]
+    assert later.locator("nav.mainnav form[data-logout]").count() == 1  # still logged in
+    assert later.evaluate("Object.keys(localStorage).filter(k => k.startsWith('obs-draft:')).length") >= 1
+
+    later.once("dialog", lambda dialog: dialog.accept())
+    with later.expect_navigation():
+        logout.click()
+    assert "/login" in later.url
+    assert later.evaluate("localStorage.length") == 0
+    assert later.evaluate("caches.keys().then(k => k.length)") == 0
+    assert later.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0

@@ -2,7 +2,8 @@
 // server (debounced POST with the CSRF header). Offline, the draft stays on the device and is
 // sent when the connection returns ("online" event). On load, an unsent copy on this device
 // newer than the server's is restored. Also: "insert the time" in the running record, and
-// the teacher and class lists following the chosen school.
+// the teacher and class lists following the chosen school. Logging out deletes the copies on
+// this device (Clear-Site-Data); the logout button asks first when one is unsent (portal.js).
 (function () {
   "use strict";
 

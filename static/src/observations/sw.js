@@ -3,7 +3,8 @@
 // Form pages (/observations/new, /observations/<id>/edit) and the static files they use are
 // fetched from the network first and kept here; offline, the kept copy is served (an edit page
 // never kept falls back to the kept empty form, whose script finds the draft by the page's id).
-// Nothing else is cached; a redirect to the login page clears everything kept.
+// Nothing else is cached; a redirect to the login page clears everything kept, and logging out
+// removes this worker and its cache (Clear-Site-Data: "storage").
 "use strict";
 
 var CACHE = "observation-forms-v1";
