@@ -7,7 +7,8 @@ scope (county, school year, semester, day) until either
 - a transaction that changed a record behind the figures commits: any ORM insert, update or
   delete of a watched model, or a bulk UPDATE/DELETE of a watched table, bumps a generation
   number (in Redis when ``REDIS_URL`` is set, so every process sees it; else in this process),
-  and entries of an older generation are never used again; or
+  and the next viewer computes them again (others arriving meanwhile get the previous figures
+  rather than wait seconds behind that computation); or
 - ``DASHBOARD_CACHE_SECONDS`` (default 300) have passed, since figures also move with the
   clock (a session that ends becomes "not recorded", the quota's pace advances).
 
@@ -123,8 +124,7 @@ def _redis():
 def bump() -> None:
     global _local_generation
     with _lock:
-        _local_generation += 1
-        _entries.clear()
+        _local_generation += 1  # the entries stay, stale: served while their successor is computed
     client = _redis() if _enabled() else None
     if client is not None:
         try:
@@ -171,29 +171,41 @@ def cached(key: tuple, compute):
 
     One computation per key at a time in this process: the city's figures take seconds, and ten
     bureau viewers arriving after a change would otherwise each start the same one on a 2-core
-    server. The others wait for it and take its result."""
+    server. While it runs, the others get the figures from before the change when there are some
+    (no older than two TTLs; the page says when they were computed) instead of waiting seconds
+    for the new ones; with none, they wait for it and take its result."""
     ttl = seconds()
     if ttl <= 0:
         return compute()
     current = generation()
-    found = _fresh(key, current, ttl)
-    if found is not None:
-        return found[2]
     with _lock:
+        found = _entries.get(key)
         computing = _computing.setdefault(key, threading.Lock())
-    with computing:
+    now = time.monotonic()
+    if found is not None and now - found[1] < ttl and found[0] == current:
+        with _lock:
+            _entries.move_to_end(key)
+        return found[2]
+    stale = found is not None and now - found[1] < 2 * ttl
+    if not computing.acquire(blocking=not stale):
+        return found[2]  # someone is computing the fresh figures: the previous ones meanwhile
+    try:
         found = _fresh(key, current, ttl)  # computed while this request waited
         if found is not None:
             return found[2]
-        now = time.monotonic()
+        started = time.monotonic()
         value = compute()
         with _lock:
-            _entries[key] = (current, now, value)
+            _entries[key] = (current, started, value)
             _entries.move_to_end(key)
             while len(_entries) > MAX_ENTRIES:
                 _entries.popitem(last=False)
-            _computing.pop(key, None)
-    return value
+            if len(_computing) > 2 * MAX_ENTRIES:  # one lock per key ever asked for: keep those in use
+                for gone in [k for k, lock in _computing.items() if k not in _entries and not lock.locked()]:
+                    del _computing[gone]
+        return value
+    finally:
+        computing.release()
 
 
 def cached_page(key: tuple, stmt, default_per_page: int, total: int | None = None) -> Page:

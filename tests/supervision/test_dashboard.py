@@ -546,3 +546,34 @@ def test_viewers_arriving_together_share_one_computation(app, cache_on):
     cache_on.bump()  # a change: the next viewer computes again, once
     with app.app_context():
         assert cache_on.cached(("single-flight",), compute) == {"figures": 2}
+
+
+def test_after_a_change_viewers_get_the_previous_figures_while_one_computes_the_new(app, cache_on):
+    """Autosaves change the figures all day: a viewer must not wait seconds behind someone else's
+    computation when figures from a moment ago are there. The one who computes gets the new ones."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(10)
+        return "after"
+
+    with app.app_context():
+        assert cache_on.cached(("stale-while-computing",), lambda: "before") == "before"
+    cache_on.bump()  # a change
+    computed = []
+    worker = threading.Thread(target=lambda: app.app_context().push() or computed.append(
+        cache_on.cached(("stale-while-computing",), slow)))
+    worker.start()
+    assert started.wait(10)
+    with app.app_context():
+        assert cache_on.cached(("stale-while-computing",), lambda: "never") == "before"  # no wait
+    release.set()
+    worker.join(10)
+    assert computed == ["after"]
+    with app.app_context():
+        assert cache_on.cached(("stale-while-computing",), lambda: "never") == "after"
+        cache_on.bump()
+        assert cache_on.cached(("stale-while-computing",), lambda: "again") == "again"  # nobody computing: fresh
