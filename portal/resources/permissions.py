@@ -31,15 +31,20 @@ def visible_resources(user):
         if user.county_id is not None:
             by_level = and_(by_level, or_(Resource.visibility == "public", Resource.county_id == user.county_id))
     else:
-        # Uncorrelated IN lists (the person's few communities and partnerships), not EXISTS per
-        # row; and one CASE on the level rather than an OR of indexable terms, so a list ordered
-        # by date reads the newest rows until the page is full instead of collecting every public
-        # row first (200,000 resources: about 1 s down to a few ms for the page).
+        # One CASE on the level rather than an OR of indexable terms, so a list ordered by date
+        # reads the newest rows until the page is full instead of collecting every public row
+        # first (200,000 resources: about 1 s down to a few ms for the page). Community: EXISTS
+        # for each community row the CASE reaches (an index probe), not an IN list: a member of
+        # a city-wide community sees 16,000 resources shared there, and building that list cost
+        # 3-4 ms on every page and search. Partnerships: an uncorrelated IN list (a school's
+        # pairings share a few hundred).
         my_communities = (
-            select(ResourceAudience.resource_id)
+            select(ResourceAudience.id)
             .join(Membership, Membership.community_id == ResourceAudience.community_id)
             .join(Community, Community.id == ResourceAudience.community_id)
-            .where(Membership.user_id == user.id, Membership.status == "active", Community.is_active.is_(True))
+            .where(ResourceAudience.resource_id == Resource.id, Membership.user_id == user.id,
+                   Membership.status == "active", Community.is_active.is_(True))
+            .exists()
         )
         my_partnerships = false()
         if user.school_id is not None:
@@ -58,7 +63,7 @@ def visible_resources(user):
             )
         by_level = case(
             (Resource.visibility == "public", true()),
-            (Resource.visibility == "community", Resource.id.in_(my_communities)),
+            (Resource.visibility == "community", my_communities),
             (Resource.visibility == "pairing", my_partnerships),
             else_=false(),
         )
