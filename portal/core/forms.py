@@ -3,8 +3,40 @@
 from __future__ import annotations
 
 from flask import flash
+from markupsafe import Markup
+from wtforms import fields, widgets
 
 from .errors import DomainError
+
+_OPTION = Markup('<option value="%s">%s</option>')
+_SELECTED = Markup('<option selected value="%s">%s</option>')
+
+
+class Select(widgets.Select):
+    """WTForms' select, its plain options written directly: ``html_params`` and an
+    ``inspect.signature`` per select cost a fifth of a resource list page's time (seven filters,
+    sixty options). Options with attributes of their own go through WTForms as before."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if choice.render_kw or kwargs:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        # Markup's % escapes each value; html_params' order: attributes sorted
+        template = _SELECTED if choice.selected else _OPTION
+        return template % (value, choice.label or choice.value)
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        return cls.render_option  # our signature is the current one: no need to inspect it per select
+
+
+class SelectField(fields.SelectField):
+    widget = Select()
+
+
+class SelectMultipleField(fields.SelectMultipleField):
+    widget = Select(multiple=True)
 
 
 def form_error(form, exc: DomainError, default_field: str, aliases: dict[str, str] | None = None) -> None:

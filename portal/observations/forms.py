@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from ..core.forms import SelectField
 from ..core.labels import OBSERVATION_GRADE_LABELS, OBSERVATION_KIND_LABELS, SUBJECT_LABELS
 
 

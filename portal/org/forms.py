@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, FormField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, FieldList, FormField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import SelectField
 from ..core.labels import GRADE_LABELS, SCHOOL_KIND_LABELS, SEMESTER_LABELS, STAGE_LABELS
 
 

@@ -10,11 +10,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField
 
 from ..core.authz import BUREAU, require_roles
 from ..core.errors import DomainError
 from ..core.exports import XLSX_MIMETYPE
+from ..core.forms import SelectField
 from ..extensions import db
 from . import roster
 from .views import bp

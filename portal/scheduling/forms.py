@@ -11,12 +11,12 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import SelectField
 from ..core.labels import GRADE_LABELS, SUBJECT_LABELS
 from ..core.validate import form_id
 
