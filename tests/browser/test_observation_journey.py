@@ -48,17 +48,22 @@ def wait_until(predicate, timeout: float = 10.0) -> None:
     raise AssertionError("timed out")
 
 
+def begin_record(page, periods: int, topic: str) -> None:
+    """Open a new record of a lesson by TEACHER and fill its heading fields."""
+    page.goto("/observations/new")
+    teacher = page.locator("select[name=observed_teacher_id] option", has_text=f"({TEACHER})").first
+    page.select_option("select[name=observed_teacher_id]", teacher.get_attribute("value"))
+    page.fill("input[name=periods]", str(periods))
+    page.select_option("select[name=subject]", "math")
+    page.fill("input[name=topic]", topic)
+
+
 def test_offline_draft_survives_reload_and_is_finalised(page_factory, watch_of, log_in):
     page = page_factory(*PHONE)
     log_in(page, PRINCIPAL)
     before = done_periods(page)
 
-    page.goto("/observations/new")
-    teacher = page.locator("select[name=observed_teacher_id] option", has_text=f"({TEACHER})").first
-    page.select_option("select[name=observed_teacher_id]", teacher.get_attribute("value"))
-    page.fill("input[name=periods]", "2")
-    page.select_option("select[name=subject]", "math")
-    page.fill("input[name=topic]", "分数的初步认识")
+    begin_record(page, 2, "分数的初步认识")
     page.click("[data-insert-time]")
     page.locator("textarea[name=record_html]").press_sequentially("导入：分蛋糕的情境")
     page.select_option("select[name=score-objectives]", "4")
@@ -108,12 +113,7 @@ def test_logout_asks_about_an_unsent_draft_then_forgets_everything_kept(page_fac
     logs out from another page. The logout asks first; once confirmed, the browser keeps nothing."""
     page = page_factory(1280, 800)
     log_in(page, PRINCIPAL)
-    page.goto("/observations/new")
-    teacher = page.locator("select[name=observed_teacher_id] option", has_text=f"({TEACHER})").first
-    page.select_option("select[name=observed_teacher_id]", teacher.get_attribute("value"))
-    page.fill("input[name=periods]", "1")
-    page.select_option("select[name=subject]", "math")
-    page.fill("input[name=topic]", "认识钟表")
+    begin_record(page, 1, "认识钟表")
     page.wait_for_url(re.compile(r"/observations/\d+/edit$"))
     wait_until(lambda: status_is(page, "saved"))
     wait_until(lambda: page.evaluate("navigator.serviceWorker.controller !== null"))
