@@ -49,7 +49,11 @@ def gaps_page(client, **query) -> str:
     return response.get_data(as_text=True)
 
 
-def test_numbers_change_when_a_rural_teacher_joins_or_leaves(world, make, db, client, login_as, bureau):
+@pytest.mark.parametrize("cached", [False, True], ids=["cache-off", "cache-on"])
+def test_numbers_change_when_a_rural_teacher_joins_or_leaves(world, make, db, client, login_as, bureau, request,
+                                                             cached):
+    if cached:  # as in production: the figures and the gap list are kept until a change commits
+        request.getfixturevalue("cache_on")
     rural = make.user("teacher", school=world["village"], name="赵强", username="zhao.qiang", subjects=["english"])
     login_as(bureau)
     before = coverage(client)
