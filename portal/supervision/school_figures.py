@@ -4,7 +4,7 @@ as receiving school), teachers behind on training hours. A fixed number of queri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy import and_, exists, select
 
@@ -15,6 +15,7 @@ from ..org.models import Classroom, School
 from ..partnerships.models import SchoolVisit
 from ..resources.social import school_flows
 from ..scheduling.models import LiveClass, LiveSession, ReceivingClassroom, SessionAttendance
+from . import cache
 from . import dashboard as figures
 
 MISSING_SHOWN = 30
@@ -50,6 +51,14 @@ def _in_a_community():
 
 
 def school_page(viewer, school: School, scope: figures.Scope) -> SchoolPage:
+    """The page's figures, kept in the figures' cache like the dashboard's (the same records
+    behind them; about 20 ms of aggregates for a school at city scale)."""
+    key = ("school_page", school.id, scope.school_year, scope.semester, scope.today)
+    return SchoolPage(school, scope, **cache.cached(key, lambda: _figures(school, scope)))
+
+
+def _figures(school: School, scope: figures.Scope) -> dict:
+    """SchoolPage's fields but the school and the scope (request objects): plain rows and numbers."""
     page = SchoolPage(school, scope)
     teachers = db.session.execute(
         select(User.id, User.name, User.username, _in_a_community().label("inside"))
@@ -101,4 +110,4 @@ def school_page(viewer, school: School, scope: figures.Scope) -> SchoolPage:
             SchoolVisit.school_id == school.id, SchoolVisit.visited_on >= scope.start,
             SchoolVisit.visited_on <= min(scope.end, scope.today))
     ).scalar_one()
-    return page
+    return {f.name: getattr(page, f.name) for f in fields(page) if f.name not in ("school", "scope")}

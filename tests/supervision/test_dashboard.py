@@ -391,6 +391,23 @@ def test_a_principal_sees_what_their_school_is_missing(world, client, login_as):
     assert hours is None or "钱二" not in hours.group(1)
 
 
+def test_the_school_page_kept_in_the_cache_changes_with_a_membership(world, make, client, login_as, cache_on,
+                                                                     count_queries):
+    def outside() -> str:  # the teachers in no community ("" when there are none)
+        found = re.search(r'data-missing="communities">(.*?)</ul>', page(client, f"/supervision/schools/{world['v1'].id}"),
+                          re.S)
+        return found.group(1) if found else ""
+
+    login_as(world["people"]["p1"])
+    first = outside()
+    assert "钱二" in first
+    with count_queries() as statements:
+        assert outside() == first
+    assert len(statements) < 8  # the figures came from the cache
+    make.member(world["teachers"], user=world["people"]["t2"])  # 钱二 joins: committed
+    assert "钱二" not in outside()
+
+
 def test_the_bureau_opens_a_school_page_from_a_list(world, client, login_as, county_bureau):
     login_as(county_bureau)
     html = page(client, "/supervision/dashboard/lists/principals")
