@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 
 import pytest
@@ -65,6 +66,22 @@ def test_school_list_filters_by_kind_and_name(login_as, make, client):
     page = client.get("/schools?q=城关").get_data(as_text=True)
     assert "城关一小" in page and "青山村小" not in page
     assert client.get("/schools?q=%00&kind=nope").status_code == 200
+    page = client.get("/schools", query_string={"q": "%"}).get_data(as_text=True)  # a character, not a wildcard
+    assert "城关一小" not in page and "青山村小" not in page
+
+
+def test_school_list_counts_each_schools_active_classrooms(login_as, make, client, db):
+    big = make.school(name="城关一小")
+    make.school(name="青山村小")
+    for n in range(3):
+        make.classroom(school=big, name=f"{n + 1}班")
+    make.classroom(school=big, name="旧班").is_active = False
+    db.session.commit()
+    login_as("teacher")
+    rows = {re.sub(r"<[^>]+>|\s+", " ", row).split()[0]: row
+            for row in re.findall(r"<tr class=[^>]*>(.*?)</tr>", client.get("/schools").get_data(as_text=True), re.S)}
+    classes = {name: re.findall(r'<td class="num">(\d+)</td>', row)[0] for name, row in rows.items()}
+    assert classes["城关一小"] == "3" and classes["青山村小"] == "0"  # the inactive class not counted
 
 
 def test_school_list_query_count_does_not_grow(login_as, make, client, count_queries):
