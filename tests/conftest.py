@@ -122,8 +122,8 @@ def _clean(app):
 
 @pytest.fixture
 def cache_on(app):
-    """The figures' cache (supervision/cache.py) as in production: tests run with it off."""
-    from portal.supervision import cache
+    """The figures' cache (core/cache.py) as in production: tests run with it off."""
+    from portal.core import cache
 
     cache.clear()
     app.config["DASHBOARD_CACHE_SECONDS"] = 300

@@ -194,10 +194,10 @@ class TeachingCalendar:
 
 
 def teaching_calendar(school_year: int) -> TeachingCalendar:
-    """The year's calendar, kept between requests like the dashboard's figures (supervision/cache.py):
+    """The year's calendar, kept between requests like the dashboard's figures (core/cache.py):
     terms and calendar days are watched tables, so changing one drops it. Working out the teaching
     days of every county of a city was a third of a who-is-behind page."""
-    from ..supervision import cache
+    from ..core import cache
 
     return cache.cached(("teaching-calendar", school_year), lambda: TeachingCalendar(school_year))
 

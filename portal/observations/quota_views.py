@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
 from ..core.errors import DomainError, NotAllowed, NotFound
 from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
@@ -26,7 +27,6 @@ from ..core.timeutil import local_today, school_year_of
 from ..core.validate import BadRequest, query_choice, query_int
 from ..extensions import db
 from ..org.models import County, School
-from ..supervision import cache
 from . import quota_services as services
 from .quota import STATUS_FILTERS, BehindRow, behind_statement, summary
 from .quota_forms import QuotaRuleForm
@@ -132,7 +132,7 @@ def quota_list():
     by = "school" if scope["county"] else "county"
     total = None
     # The list aggregates every record of the year in its scope (50 ms for a whole city): like the
-    # dashboard's figures it is kept until a record behind it changes (supervision/cache.py). The
+    # dashboard's figures it is kept until a record behind it changes (core/cache.py). The
     # key holds everything the statement was built from; the day moves the pace.
     key = ("who-is-behind", role, query.on, scope["county"] and scope["county"].id,
            scope["school"] and scope["school"].id, status)

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
+from ..core import cache
 from ..core.audit import changes
 from ..core.audit import record as audit_record
 from ..core.errors import Invalid, NotAllowed
@@ -235,13 +236,19 @@ def active_filter(day: date):
     return (Partnership.start_date <= day) & or_(Partnership.end_date.is_(None), Partnership.end_date >= day)
 
 
-def paired_school_ids(day: date | None = None) -> set[int]:
+def paired_school_ids(day: date | None = None) -> frozenset[int]:
     """Rural schools paired with an urban school on ``day`` (default: today), directly or through
     the lead school of a group, cluster or central school partnership they belong to.
 
-    Two queries whatever the size of the city: every active partnership's schools with their
-    kind, then the reasoning in memory (a city has a few thousand such rows)."""
+    Kept in the figures' cache (``core/cache.py``; dropped when a partnership or school changes):
+    finding them reads every active partnership of the city, 20 ms at city scale."""
     day = day or local_today()
+    return cache.cached(("paired_schools", day), lambda: frozenset(_paired_school_ids(day)))
+
+
+def _paired_school_ids(day: date) -> set[int]:
+    """Two queries whatever the size of the city: every active partnership's schools with their
+    kind, then the reasoning in memory (a city has a few thousand such rows)."""
     rows = db.session.execute(
         select(Partnership.id, Partnership.kind, Partnership.lead_school_id, School.kind)
         .join(School, School.id == Partnership.lead_school_id)

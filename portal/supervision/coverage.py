@@ -22,13 +22,13 @@ from sqlalchemy import Select, case, func, or_, select
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..communities.permissions import can_view_coverage
+from ..core import cache
 from ..core.errors import NotAllowed, NotFound
 from ..core.timeutil import local_today
 from ..extensions import db
 from ..org.models import RURAL_KINDS, County, School
 from ..partnerships.models import Partnership, PartnershipSchool
 from ..partnerships.services import active_filter, paired_school_ids
-from . import cache
 
 # The role a person has and the kind of community that covers them happen to share names.
 GAP_ROLES = ("teacher", "principal")
@@ -120,15 +120,11 @@ def _rural_people(stmt: Select, county_id: int | None, roles=GAP_ROLES) -> Selec
 
 
 def paired_today() -> frozenset[int]:
-    """The rural schools paired today: kept in the figures' cache (every partnership of the city
-    is read to find them), and once per request (the API and the page ask twice)."""
-    def compute() -> frozenset[int]:
-        return frozenset(paired_school_ids(local_today()))
-
+    """The rural schools paired today, once per request (the API and the page ask twice)."""
     if not has_request_context():
-        return compute()
+        return paired_school_ids(local_today())
     if "paired_school_ids" not in g:
-        g.paired_school_ids = cache.cached(("paired_schools", local_today()), compute)
+        g.paired_school_ids = paired_school_ids(local_today())
     return g.paired_school_ids
 
 

@@ -46,6 +46,7 @@ from sqlalchemy.orm import aliased
 from ..accounts.models import User
 from ..communities import hours as hours_rules
 from ..communities.models import Activity, Community, Participant, TrainingRecord
+from ..core import cache
 from ..core.errors import NotAllowed
 from ..core.labels import SEMESTER_LABELS
 from ..core.models import utcnow
@@ -58,7 +59,6 @@ from ..resources.models import Resource, ResourceDownload, ResourceUse
 from ..resources.permissions import visible_resources
 from ..resources.social import school_flows
 from ..scheduling.models import LiveClass, LiveSession, ReceivingClassroom, SessionAttendance
-from . import cache
 from .coverage import coverage_by_county, sum_coverage
 from .permissions import can_view_dashboard
 

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
 from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.labels import SEMESTER_LABELS, SUBJECT_LABELS, label
@@ -22,7 +23,6 @@ from ..core.timeutil import local_today, school_year_of, to_local
 from ..core.validate import BadRequest, query_choice, query_int
 from ..extensions import db
 from ..org.models import School
-from . import cache
 from . import dashboard as figures
 from . import home as _home  # noqa: F401  (the home panel)
 from .coverage import scoped_county, visible_counties

@@ -10,12 +10,12 @@ from sqlalchemy import and_, exists, select
 
 from ..accounts.models import User
 from ..communities.models import Community, Membership
+from ..core import cache
 from ..extensions import db
 from ..org.models import Classroom, School
 from ..partnerships.models import SchoolVisit
 from ..resources.social import school_flows
 from ..scheduling.models import LiveClass, LiveSession, ReceivingClassroom, SessionAttendance
-from . import cache
 from . import dashboard as figures
 
 MISSING_SHOWN = 30

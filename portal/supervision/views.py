@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 
+from ..core import cache
 from ..core.authz import BUREAU, RESEARCHER, require_roles
 from ..core.exports import XLSX_MIMETYPE, cell, header_row
 from ..core.labels import (
@@ -29,7 +30,6 @@ from ..core.validate import BadRequest, query_choice, query_int
 from ..extensions import db
 from ..partnerships.health import QUIET_DAYS, HealthQuery
 from ..partnerships.models import ACTIVITY_KINDS, KINDS
-from . import cache
 from .coverage import (
     GAP_LISTS,
     GAP_ROLES,

@@ -496,8 +496,8 @@ def test_the_cache_serves_until_a_record_behind_the_figures_changes(world, make,
 
 
 def test_the_watched_tables_exist():
+    from portal.core.cache import WATCHED_TABLES
     from portal.extensions import db
-    from portal.supervision.cache import WATCHED_TABLES
 
     assert WATCHED_TABLES <= set(db.metadata.tables)
 

@@ -1,8 +1,9 @@
-"""A short-lived cache of the dashboard's figures, dropped as soon as a record behind them changes.
+"""A short-lived cache of figures computed over the city's records (the supervision dashboard and its
+lists, coverage, who is behind, the paired schools), dropped as soon as a record behind them changes.
 
 At city scale the figures aggregate hundreds of thousands of sessions, attendance rows and
-observations (seconds on SQLite), so one computation serves every bureau viewer of the same
-scope (county, school year, semester, day) until either
+observations (seconds on SQLite), so one computation serves every viewer of the same scope
+(county, school year, semester, day) until either
 
 - a transaction that changed a record behind the figures commits: any ORM insert, update or
   delete of a watched model, or a bulk UPDATE/DELETE of a watched table, bumps a generation
