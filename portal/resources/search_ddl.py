@@ -8,7 +8,11 @@ trigger fires only when ``search_text`` is assigned, so counter updates cost not
 of one or two characters are answered from it (see ``search.py``).
 
 PostgreSQL: the ``pg_trgm`` extension and a GIN trigram index on ``search_text``; the search
-uses ``LIKE '%q%'``, which this index serves for queries of three or more characters.
+uses ``LIKE '%q%'``, which this index serves for queries of three or more characters. Most
+Chinese words have two characters, which no trigram index can serve: a second GIN index holds
+each text's distinct character pairs (``portal_bigrams(search_text)``, an immutable SQL function)
+and a two-character query is ``portal_bigrams(search_text) @> ARRAY[q]`` (200,000 resources: a
+scan of 170 ms down to 18 ms; the index is about as large as the trigram one, 22 MB).
 
 pg_trgm and Chinese: pg_trgm keeps only the characters the database's LC_CTYPE calls
 alphanumeric. In a ``C`` / ``POSIX`` locale that is ASCII only: ``show_trgm('分数的意义')`` is
@@ -18,7 +22,8 @@ both ways) or a UTF-8 language locale, CJK characters are letters and the index 
 four-character Chinese query takes about 1 ms at 200,000 resources against about 100 ms for a
 scan. Check a server with ``SELECT show_trgm('分数的意义')``; if it is empty, create the database
 with ``LC_CTYPE`` = ``C.UTF-8`` (or zh_CN.UTF-8). On PostgreSQL, queries of one or two characters
-cannot use a trigram index and read the column (see ``search.py``).
+cannot use a trigram index: two use the character pairs, one reads the column (see ``search.py``).
+The pairs do not depend on the locale.
 
 ``pg_trgm`` is a trusted extension (PostgreSQL 13+): the database owner may create it.
 """
@@ -34,6 +39,8 @@ from .models import Resource
 
 FTS_TABLE = "resources_fts"
 TRGM_INDEX = "ix_resources_search_trgm"
+BIGRAM_INDEX = "ix_resources_search_bigrams"
+BIGRAM_FUNCTION = "portal_bigrams"
 
 SQLITE_CREATE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS resources_fts USING fts5("
@@ -56,11 +63,19 @@ SQLITE_DROP = [
     "DROP TABLE IF EXISTS resources_fts_vocab",
     "DROP TABLE IF EXISTS resources_fts",
 ]
+POSTGRESQL_BIGRAMS = (
+    "CREATE OR REPLACE FUNCTION portal_bigrams(t text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS "
+    "$$ SELECT coalesce(array_agg(DISTINCT substr(t, i, 2)), '{}') FROM generate_series(1, char_length(t) - 1) AS i $$"
+)
 POSTGRESQL_CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS ix_resources_search_trgm ON resources USING gin (search_text gin_trgm_ops)",
+    POSTGRESQL_BIGRAMS,
+    "CREATE INDEX IF NOT EXISTS ix_resources_search_bigrams ON resources USING gin (portal_bigrams(search_text))",
 ]
-POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_resources_search_trgm"]
+# The indexes only: the function stays for the index built again after a bulk load.
+POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_resources_search_trgm", "DROP INDEX IF EXISTS ix_resources_search_bigrams"]
 
 
 def create_statements(dialect: str) -> list[str]:
@@ -73,11 +88,11 @@ def drop_statements(dialect: str) -> list[str]:
 
 def alembic_include_name(name, type_, parent_names) -> bool:
     """For Alembic's autogenerate (``include_name``): the search objects are built by hand in
-    migration 0006, not described by the models; comparing must not propose dropping them."""
+    migrations 0006 and 0013, not described by the models; comparing must not propose dropping them."""
     if type_ == "table":
         return not (name == FTS_TABLE or (name or "").startswith(FTS_TABLE + "_"))
     if type_ == "index":
-        return name != TRGM_INDEX
+        return name not in (TRGM_INDEX, BIGRAM_INDEX)
     return True
 
 
