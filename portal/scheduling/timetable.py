@@ -10,6 +10,7 @@ many sessions the week holds.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -18,6 +19,7 @@ from sqlalchemy import case, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..accounts.models import User
+from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..core.timeutil import portal_tz, to_local
 from ..extensions import db
@@ -315,7 +317,14 @@ class OverviewRow:
 def term_overview(school_id: int, term: Term, now: datetime) -> dict[str, list[OverviewRow]]:
     """Per subject, the periods of the term's sessions at the school: as main school (delivered:
     status "done") and as receiving school (one period per receiving classroom of the school;
-    delivered: an attendance record for that classroom). One aggregate query."""
+    delivered: an attendance record for that classroom). One aggregate query, kept in the
+    figures' cache (``core/cache.py``: until a session, class or attendance record changes, or
+    the cache's minutes pass; a session that has just ended counts as missing after that)."""
+    key = ("term_overview", school_id, term.id, term.start_date, term.end_date)
+    return deepcopy(cache.cached(key, lambda: _term_overview(school_id, term, now)))
+
+
+def _term_overview(school_id: int, term: Term, now: datetime) -> dict[str, list[OverviewRow]]:
     in_term = (LiveSession.occurrence_date >= term.start_date, LiveSession.occurrence_date <= term.end_date)
     rooms = select(Classroom.id).where(Classroom.school_id == school_id)
     cancelled = LiveSession.status == "cancelled"

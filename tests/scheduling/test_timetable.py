@@ -294,6 +294,24 @@ def test_the_school_page_links_to_its_timetable_for_those_who_may_see_it(db, w, 
     assert (f'href="/timetable/schools/{w[school].id}/term"' in html) is shown
 
 
+def test_term_overview_kept_in_the_cache_counts_new_attendance(db, w, make, cache_on):
+    term = w["term"]
+    english = schedule(w, term=term, first=date(2026, 9, 7), last=date(2026, 10, 12))
+    first = db.session.query(LiveSession).filter_by(live_class_id=english.id).order_by(LiveSession.starts_at).first()
+    now = datetime(2026, 9, 30, 0, 0, tzinfo=UTC)
+
+    def village():
+        return [(r.subject, r.planned, r.delivered) for r in timetable.term_overview(w["village"].id, term, now)["receiving"]]
+
+    assert village() == [("english", 6, 0)]
+    timetable.term_overview(w["village"].id, term, now)["receiving"][0].delivered = 99  # a copy: the cache keeps its own
+    assert village() == [("english", 6, 0)]
+    db.session.add(SessionAttendance(session_id=first.id, classroom_id=w["village_room"].id, present=7, class_size=8,
+                                     recorded_by_id=w["assistant"].id))
+    db.session.commit()
+    assert village() == [("english", 6, 1)]
+
+
 def test_term_overview_query_count_does_not_grow_with_classes(db, w, make, client, auth, count_queries):
     schedule(w, term=w["term"], first=date(2026, 9, 7), last=date(2026, 10, 12))
     auth.login(w["village_principal"].username)
