@@ -79,7 +79,8 @@ def _audiences_of(user) -> tuple[list[int], list[int]]:
 
 
 def can_view_resource(user, resource: Resource) -> bool:
-    """The same rule as ``visible_resources``, for one resource (one query)."""
+    """The same rule as ``visible_resources``, for one resource (public and own: no query; else
+    the person's audiences and the resource, two small queries)."""
     if resource.deleted_at is not None or not has_role(user, *SIGNED_IN):
         return False
     if resource.visibility == "public" or resource.owner_id == user.id:
