@@ -29,8 +29,8 @@ from flask import current_app
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from ..core.pagination import Page, page_args
 from ..extensions import db
+from .pagination import Page, page_args
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +157,15 @@ def _enabled() -> bool:
         return False
 
 
+def _is_fresh(found, current: str, ttl: int) -> bool:
+    return found is not None and found[0] == current and time.monotonic() - found[1] < ttl
+
+
 def _fresh(key: tuple, current: str, ttl: int):
     """The stored entry for key if it is of this generation and within the TTL, else None."""
     with _lock:
         found = _entries.get(key)
-        if found is not None and found[0] == current and time.monotonic() - found[1] < ttl:
+        if _is_fresh(found, current, ttl):
             _entries.move_to_end(key)
             return found
     return None
@@ -182,12 +186,10 @@ def cached(key: tuple, compute):
     with _lock:
         found = _entries.get(key)
         computing = _computing.setdefault(key, threading.Lock())
-    now = time.monotonic()
-    if found is not None and now - found[1] < ttl and found[0] == current:
-        with _lock:
+        if _is_fresh(found, current, ttl):
             _entries.move_to_end(key)
-        return found[2]
-    stale = found is not None and now - found[1] < 2 * ttl
+            return found[2]
+    stale = found is not None and time.monotonic() - found[1] < 2 * ttl
     if not computing.acquire(blocking=not stale):
         return found[2]  # someone is computing the fresh figures: the previous ones meanwhile
     try:

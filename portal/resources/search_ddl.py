@@ -40,7 +40,6 @@ from .models import Resource
 FTS_TABLE = "resources_fts"
 TRGM_INDEX = "ix_resources_search_trgm"
 BIGRAM_INDEX = "ix_resources_search_bigrams"
-BIGRAM_FUNCTION = "portal_bigrams"
 
 SQLITE_CREATE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS resources_fts USING fts5("

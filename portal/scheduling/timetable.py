@@ -224,13 +224,18 @@ def week_of(class_ids, monday: date, school_id: int | None, county_id: int | Non
     return Week(monday, days)
 
 
+def _periods_at(school: School, role: str, schedules: list[BellSchedule], start: datetime,
+                end: datetime) -> SchoolPeriods:
+    """The school's periods from local ``start`` to ``end``, by its bell schedules of that day."""
+    return SchoolPeriods(school, role, period_numbers(schedule_on(schedules, start.date()), start.time(), end.time()))
+
+
 def _entry(session: LiveSession, schedules: dict[int, list[BellSchedule]], school_id: int | None) -> Entry:
     start, end = to_local(session.starts_at), to_local(session.ends_at)
     live_class = session.live_class
 
     def at(school: School, role: str) -> SchoolPeriods:
-        schedule = schedule_on(schedules.get(school.id, []), start.date())
-        return SchoolPeriods(school, role, period_numbers(schedule, start.time(), end.time()))
+        return _periods_at(school, role, schedules.get(school.id, []), start, end)
 
     schools = [at(live_class.main_classroom.school, "main")]
     seen = {live_class.main_classroom.school_id}
@@ -286,8 +291,7 @@ def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
         here = None
         if user.school_id:
             role = "main" if session.live_class.main_teacher_id == user.id else "receiving"
-            periods = period_numbers(schedule_on(schedules, start_local.date()), start_local.time(), end_local.time())
-            here = SchoolPeriods(user.school, role, periods)
+            here = _periods_at(user.school, role, schedules, start_local, end_local)
         entries.append(Entry(session, session.live_class, start_local, end_local, here, [here] if here else []))
     return entries
 

@@ -76,9 +76,9 @@ def coverage():
         stmt = gap_statement(role, county.id if county else None)
         missing = (total.teachers if role == "teacher" else total.principals).missing
     stmt = stmt.limit(per_page).offset((number - 1) * per_page)
-    key = ("coverage_gaps", role, county.id if county else None, number, per_page, local_today())
-    items = cache.cached(key, lambda: list(db.session.execute(stmt)))
-    page = Page(items=items, total=missing, page=number, per_page=per_page)
+    cache_key = ("coverage_gaps", role, county.id if county else None, number, per_page, local_today())
+    page = Page(items=cache.cached(cache_key, lambda: list(db.session.execute(stmt))), total=missing, page=number,
+                per_page=per_page)
     # Rows come ordered by county, school and name: group people by school, schools by county.
     if role == "school":
         groups = [(key, list(items)) for key, items in groupby(page.items, key=lambda r: r[0])]
