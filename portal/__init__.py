@@ -54,6 +54,9 @@ def configure_extensions(app: Flask) -> None:
     from .core.web import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
+    from .core import i18n
+
+    i18n.install(app)
     limiter.init_app(app)
     socketio.init_app(
         app,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,6 +10,7 @@ from ..core.api import api, error_response, listing, login_required
 from ..core.authz import ROLES, require
 from ..core.converters import MAX_ID
 from ..core.errors import Invalid, NotAllowed
+from ..core.i18n import gettext as _
 from ..core.pagination import paginate
 from ..core.validate import get_int, get_str, json_body, query_choice, query_int, query_str
 from ..extensions import db

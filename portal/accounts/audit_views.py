@@ -6,8 +6,6 @@ import io
 from datetime import UTC, datetime, time, timedelta
 
 from flask import render_template, request, send_file
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -24,6 +22,8 @@ from ..core.audit import (
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import Invalid
 from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import label
 from ..core.pagination import paginate
 from ..core.templating import nav_item

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hmac
 
 from flask import Flask, abort
-from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
+from ..core.i18n import lazy_gettext as _l
 from ..extensions import db
 from .models import User
 

@@ -1,12 +1,12 @@
 """Account forms (Flask-WTF: every one carries the CSRF token)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import SelectField, SelectMultipleField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ROLE_LABELS, SUBJECT_LABELS, TITLE_LABELS
 
 

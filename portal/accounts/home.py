@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 
 from ..core.authz import BUREAU, PRINCIPAL
 from ..core.home import home_panel
+from ..core.i18n import gettext as _
 from ..extensions import db
 from ..org.models import BellSchedule, Classroom, School
 from ..org.services import current_term

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
+from ..core.i18n import gettext
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ROLE_LABELS, label
 from ..core.models import after_commit, utcnow
 from ..core.sanitize import clean_text

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
-
 from ..core.errors import Invalid
+from ..core.i18n import lazy_gettext as _l
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256

@@ -10,13 +10,13 @@ import unicodedata
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.authz import PRINCIPAL, ROLES, TEACHER
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.models import after_commit, utcnow
 from ..core.sanitize import clean_text, strip_controls
 from ..extensions import db

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
 
@@ -13,6 +12,7 @@ from ..core.authz import BUREAU, require, require_roles
 from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid
 from ..core.home import panels_for
+from ..core.i18n import gettext as _
 from ..core.labels import ROLE_LABELS
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls

@@ -11,12 +11,12 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.locking import check_version, lock_row, set_counts
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -16,6 +14,8 @@ from ..accounts.services import user_ids_from_list
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error, form_status
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ACTIVITY_KIND_LABELS
 from ..core.locking import submitted_version
 from ..core.pagination import paginate

@@ -4,7 +4,6 @@ POST /communities/<id>/members)."""
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -12,6 +11,7 @@ from ..accounts.models import User
 from ..core.api import api, listing, login_required
 from ..core.authz import BUREAU
 from ..core.errors import Invalid, NotAllowed, NotFound
+from ..core.i18n import gettext as _
 from ..core.pagination import paginate
 from ..core.timeutil import isoformat_local
 from ..core.validate import get_int, get_str, json_body, query_choice

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from ..core.i18n import lazy_gettext as _l
 from ..core.sanitize import MAX_HTML_CHARS
 from .discussions import TITLE_MAX
 

@@ -9,13 +9,13 @@ thread is.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.errors import DomainError
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
 from ..core.pagination import Page, page_args
 from ..extensions import db
 from . import discussions

@@ -10,12 +10,12 @@ import html
 import logging
 import re
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.locking import lock_row
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import SelectField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import COMMUNITY_KIND_LABELS, COMMUNITY_LEVEL_LABELS, STAGE_LABELS, SUBJECT_LABELS
 
 HOURS = re.compile(r"^\d{1,2}(\.\d)?$")

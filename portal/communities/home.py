@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..core.authz import BUREAU
 from ..core.home import home_panel
+from ..core.i18n import gettext as _
 from ..core.models import utcnow
 from ..extensions import db
 from .models import Activity, Community, Membership, Participant

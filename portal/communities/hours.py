@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import Select, func, select
@@ -30,6 +28,8 @@ from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.exports import cell_text
+from ..core.i18n import gettext
+from ..core.i18n import lazy_gettext as _l
 from ..core.sanitize import clean_text
 from ..core.timeutil import local_today, school_year_of
 from ..core.web import path_for

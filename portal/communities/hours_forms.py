@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..core.errors import Invalid
+from ..core.i18n import lazy_gettext as _l
 from .hours import HOURS_MESSAGE, TITLE_MAX, parse_hours
 from .project_forms import IsoDateField
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -16,6 +14,8 @@ from ..accounts.models import User
 from ..core.authz import PRINCIPAL, RESEARCHER, TEACHER, require
 from ..core.errors import DomainError
 from ..core.exports import XLSX_MIMETYPE
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.pagination import paginate
 from ..core.templating import nav_item
 from ..extensions import db

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -12,6 +10,8 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.pagination import paginate
 from ..extensions import db
 from ..org.models import School

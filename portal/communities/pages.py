@@ -4,7 +4,6 @@ show a refusal on the page it came from, find a person by username."""
 from __future__ import annotations
 
 from flask import abort, flash
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -12,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..accounts.services import normalise_username
 from ..core.errors import DomainError, Invalid
+from ..core.i18n import lazy_gettext as _l
 from ..extensions import db
 from .models import Community, Membership
 from .permissions import can_view_community, membership_of

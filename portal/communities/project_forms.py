@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.forms import SelectField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import PROJECT_LEVEL_LABELS, PROJECT_STATUS_LABELS
 from ..core.sanitize import MAX_HTML_CHARS
 from .projects import NOTE_MAX, OUTPUT_KIND_LABELS, OUTPUT_TITLE_MAX, TITLE_MAX, URL_MAX

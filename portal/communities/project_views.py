@@ -6,8 +6,6 @@ The community's existence is public, its inside is not: non-members get a 403 he
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -16,6 +14,8 @@ from ..accounts.models import User
 from ..core.authz import require
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.pagination import paginate
 from ..core.validate import query_choice
 from ..extensions import db

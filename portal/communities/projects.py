@@ -11,13 +11,13 @@ import logging
 import re
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.sanitize import clean_text, rich_text
 from ..core.web import path_for
 from ..extensions import db

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +15,7 @@ from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.audit import record as audit_record
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import STAGE_LABELS, SUBJECT_LABELS
 from ..core.locking import lock_row
 from ..core.models import utcnow

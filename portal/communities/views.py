@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -13,6 +11,8 @@ from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
 from ..core.templating import nav_item

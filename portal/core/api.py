@@ -34,7 +34,7 @@ def authenticate_request():
         scheme, _, token = header.partition(" ")
         record = token_record(token.strip()) if scheme.lower() == "bearer" else None
         if record is None:
-            from flask_babel import gettext
+            from .i18n import gettext
 
             return error_response(401, "invalid_token", gettext("The token is missing, expired or revoked."))
         if record in db.session.dirty:
@@ -50,7 +50,7 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            from flask_babel import gettext
+            from .i18n import gettext
 
             return error_response(401, "unauthorized", gettext("Please log in or send a valid token."))
         return view(*args, **kwargs)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .i18n import lazy_gettext as _l
 from .models import UTCDateTime, utcnow
 from .sanitize import strip_controls
 

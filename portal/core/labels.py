@@ -1,7 +1,7 @@
 """Display labels for the portal's enumerations. The database keeps codes; the catalogue
 keeps words, so every reader sees them in their own language."""
 
-from flask_babel import lazy_gettext as _l
+from .i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
     "bureau": _l("Bureau admin"),

@@ -19,12 +19,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from ..extensions import db
 from .errors import Conflict, Invalid
+from .i18n import lazy_gettext as _l
 
 STALE_MESSAGE = _l("Someone else changed this while you were editing; your changes were not saved: "
                    "reload to see theirs.")

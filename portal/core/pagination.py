@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
+from .i18n import lazy_gettext as _l
 from .validate import BadRequest
 
 MAX_PAGE = 100_000

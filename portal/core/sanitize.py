@@ -8,9 +8,9 @@ from functools import partial
 
 import bleach
 from bleach.linkifier import LinkifyFilter
-from flask_babel import lazy_gettext as _l
 
 from .errors import Invalid
+from .i18n import lazy_gettext as _l
 
 # Sanitisers are super-linear on deeply nested markup (security.md §0.6): cap size and depth first.
 MAX_HTML_CHARS = 100_000

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from . import labels
 from .authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER
+from .i18n import lazy_gettext as _l
+from .timeutil import portal_tz
 
 # (endpoint, label, roles). Capabilities append their entries as they land.
 NAV: list[tuple[str, object, tuple[str, ...]]] = [
@@ -62,5 +65,39 @@ def register_template_helpers(app: Flask) -> None:
             "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
         }
 
-    app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
-    app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = format_local_datetime
+    app.jinja_env.filters["date"] = format_local_date
+
+
+# Patterns made only of numbers read the same in every language, so they are written directly
+# rather than through the locale's calendar data (a list page shows dozens of dates).
+NUMERIC_PATTERNS = {
+    "yyyy-MM-dd": lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d}",
+    "yyyy-MM-dd HH:mm": lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}",
+    "MM-dd": lambda v: f"{v.month:02d}-{v.day:02d}",
+    "HH:mm": lambda v: f"{v.hour:02d}:{v.minute:02d}",
+    "HH:mm:ss": lambda v: f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}",
+}
+
+
+def _in_portal_time(value: datetime) -> datetime:
+    """What Flask-Babel does before formatting: naive values are UTC, shown in the portal's zone."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(portal_tz())
+
+
+def format_local_datetime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    if not value:
+        return ""
+    write = NUMERIC_PATTERNS.get(fmt)
+    if write is None or not isinstance(value, datetime):
+        return format_datetime(value, fmt)
+    return write(_in_portal_time(value))
+
+
+def format_local_date(value, fmt: str = "yyyy-MM-dd") -> str:
+    if not value:
+        return ""
+    write = NUMERIC_PATTERNS.get(fmt)
+    if write is None or "H" in fmt:
+        return format_date(value, fmt)
+    return write(_in_portal_time(value) if isinstance(value, datetime) else value)

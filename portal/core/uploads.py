@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, send_file
-from flask_babel import lazy_gettext as _l
 
 from .errors import NotFound, UploadRefused, UploadTooLarge
+from .i18n import lazy_gettext as _l
 from .sanitize import strip_controls
 
 CHUNK = 64 * 1024

@@ -7,10 +7,10 @@ import json
 from datetime import date, datetime, time
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 
 from .converters import MAX_ID
 from .errors import DomainError, Invalid
+from .i18n import lazy_gettext as _l
 from .sanitize import clean_text
 
 MAX_JSON_BYTES = 1_000_000

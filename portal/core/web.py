@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, flash, has_request_context, redirect, render_template, request, session, url_for
-from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -13,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from .api import error_response
 from .errors import DomainError
+from .i18n import gettext
 
 log = logging.getLogger("portal")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.api import api, login_required
 from ..core.errors import NotAllowed, NotFound
+from ..core.i18n import lazy_gettext as _l
 from .permissions import can_view_live_summary
 from .room import load_session
 from .summary import build_summary, summary_json

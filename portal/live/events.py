@@ -14,12 +14,12 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import current_app, g, request, session
-from flask_babel import gettext as _
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from ..accounts.models import User
 from ..accounts.services import commit_token_touch
 from ..core.errors import DomainError
+from ..core.i18n import gettext as _
 from ..core.models import utcnow
 from ..extensions import db, socketio
 from ..org.models import Classroom

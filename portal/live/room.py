@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from limits import parse_many
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -24,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from ..core.i18n import gettext as _
 from ..core.models import utcnow
 from ..core.sanitize import strip_controls
 from ..core.timeutil import isoformat_local

@@ -10,13 +10,13 @@ import io
 from collections import defaultdict
 from datetime import datetime
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..core.exports import cell, cell_text, header_row
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.timeutil import isoformat_local, to_local
 from ..extensions import db

@@ -9,12 +9,12 @@ late joiner all see the same room.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.authz import require
+from ..core.i18n import gettext as _
 from ..core.labels import SUBJECT_LABELS, label
 from ..extensions import db
 from ..org.models import Classroom

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.api import api, login_required
 from ..core.errors import Invalid, NotAllowed
+from ..core.i18n import gettext as _
 from ..core.timeutil import isoformat_local
 from ..core.validate import json_body
 from ..extensions import db

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core.authz import PRINCIPAL, TEACHER
 from ..core.home import home_panel
+from ..core.i18n import gettext as _
 from ..extensions import db
 from .models import Observation
 

@@ -3,13 +3,13 @@ rules for the page, the autosave and the API); the forms give CSRF, labels and r
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..core.forms import SelectField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import OBSERVATION_GRADE_LABELS, OBSERVATION_KIND_LABELS, SUBJECT_LABELS
 
 

@@ -42,12 +42,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
 from ..core.authz import PRINCIPAL
+from ..core.i18n import lazy_gettext as _l
 from ..core.timeutil import local_today, school_year_of
 from ..extensions import db
 from ..org.models import County, School, Term

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.models import User
 from ..core.api import api, login_required
 from ..core.errors import NotAllowed, NotFound
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.timeutil import local_today, school_year_of
 from ..core.validate import BadRequest, query_choice, query_int
 from ..extensions import db

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ROLE_LABELS, label
 from ..core.locking import check_version
 from ..core.sanitize import clean_text

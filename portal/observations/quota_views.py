@@ -7,8 +7,6 @@ import io
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -20,6 +18,8 @@ from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
 from ..core.errors import DomainError, NotAllowed, NotFound
 from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import OBSERVATION_KIND_LABELS, ROLE_LABELS, label
 from ..core.locking import submitted_version
 from ..core.templating import nav_item

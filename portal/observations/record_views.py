@@ -4,13 +4,13 @@ record, the observed teacher's acknowledgement and reply, action steps, and atta
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..core.authz import require
 from ..core.errors import DomainError
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
 from ..core.timeutil import local_today
 from ..core.uploads import send_upload
 from ..extensions import db

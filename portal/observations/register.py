@@ -10,8 +10,6 @@ import io
 from datetime import date
 
 from flask import request, send_file
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,6 +22,8 @@ from ..accounts.models import User
 from ..core.authz import require
 from ..core.errors import Invalid, NotAllowed, NotFound
 from ..core.exports import XLSX_MIMETYPE, cell_text, print_setup
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import (
     GRADE_LABELS,
     OBSERVATION_GRADE_LABELS,

@@ -4,13 +4,13 @@ records keep the version they were scored with)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core.authz import BUREAU, ROLES, require, require_roles
 from ..core.errors import DomainError
+from ..core.i18n import gettext as _
 from ..core.locking import StaleEdit
 from ..core.sqlite import writes_on_get
 from ..extensions import db

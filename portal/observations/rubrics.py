@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 import re
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.authz import BUREAU, has_role
 from ..core.errors import Invalid, NotAllowed, NotFound
+from ..core.i18n import lazy_gettext as _l
 from ..core.locking import StaleEdit, lock_row
 from ..core.sanitize import clean_text
 from ..extensions import db

@@ -9,7 +9,6 @@ import re
 from datetime import date
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -18,6 +17,7 @@ from ..accounts.notifications import notify, register_message
 from ..core.audit import record as audit_record
 from ..core.audit import school_county
 from ..core.errors import Conflict, Invalid, NotAllowed, UploadRefused
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS
 from ..core.locking import StaleEdit, lock_row
 from ..core.models import utcnow

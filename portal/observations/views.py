@@ -11,8 +11,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +21,8 @@ from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require
 from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid, NotAllowed
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.locking import parse_version
 from ..core.models import utcnow
 from ..core.pagination import paginate

@@ -1,11 +1,11 @@
 """Forms for schools, classrooms, terms and bell schedules."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FieldList, FormField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..core.forms import SelectField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import GRADE_LABELS, SCHOOL_KIND_LABELS, SEMESTER_LABELS, STAGE_LABELS
 
 

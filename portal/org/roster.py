@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
@@ -32,6 +31,7 @@ from ..accounts.passwords import check_password_policy
 from ..accounts.services import _validate_username, create_user
 from ..core.authz import PRINCIPAL, TEACHER
 from ..core.errors import DomainError, Invalid, UploadRefused, UploadTooLarge
+from ..core.i18n import lazy_gettext as _l
 from ..core.sanitize import clean_text
 from ..extensions import db
 from .models import Classroom, County, School

@@ -6,7 +6,6 @@ import io
 import logging
 
 from flask import abort, render_template, send_file
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -15,6 +14,7 @@ from ..core.authz import BUREAU, require_roles
 from ..core.errors import DomainError
 from ..core.exports import XLSX_MIMETYPE
 from ..core.forms import SelectField
+from ..core.i18n import lazy_gettext as _l
 from ..extensions import db
 from . import roster
 from .views import bp

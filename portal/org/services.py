@@ -6,10 +6,10 @@ import logging
 import re
 from datetime import date, time
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..core.errors import Conflict, Invalid
+from ..core.i18n import lazy_gettext as _l
 from ..core.sanitize import clean_text
 from ..core.timeutil import local_today
 from ..extensions import db

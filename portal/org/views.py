@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
 from ..core.labels import SCHOOL_KIND_LABELS
 from ..core.pagination import paginate
 from ..core.sanitize import strip_controls

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core.api import api, listing, login_required
 from ..core.errors import NotFound
+from ..core.i18n import gettext as _
 from ..core.pagination import paginate
 from ..core.validate import query_choice
 from ..extensions import db

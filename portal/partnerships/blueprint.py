@@ -2,9 +2,9 @@
 that it is in the menu before the entries the view modules place after it)."""
 
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER
+from ..core.i18n import lazy_gettext as _l
 from ..core.templating import nav_item
 
 bp = Blueprint("partnerships", __name__)

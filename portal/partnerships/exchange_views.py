@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -19,6 +17,8 @@ from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid, NotAllowed, NotFound
 from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import EXCHANGE_KIND_LABELS, SCHOOL_KIND_LABELS, label
 from ..core.pagination import paginate
 from ..core.timeutil import local_today

@@ -27,8 +27,6 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Integer, and_, case, false, literal, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
@@ -40,6 +38,8 @@ from ..core.audit import changes
 from ..core.audit import record as audit_record
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import gettext
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import EXCHANGE_KIND_LABELS, label
 from ..core.sanitize import clean_text
 from ..core.timeutil import local_today

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import SelectField, SelectMultipleField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import PARTNERSHIP_KIND_LABELS
 
 

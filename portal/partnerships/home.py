@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ..core.authz import PRINCIPAL, RESEARCHER
 from ..core.home import home_panel
+from ..core.i18n import gettext as _
 from ..core.timeutil import local_today
 from ..extensions import db
 from ..org.services import current_term

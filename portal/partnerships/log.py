@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, false, func, or_, select, true
 
 from ..accounts.models import User
@@ -22,6 +21,7 @@ from ..core.audit import changes
 from ..core.audit import record as audit_record
 from ..core.authz import PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed, UploadRefused
+from ..core.i18n import lazy_gettext as _l
 from ..core.models import utcnow
 from ..core.sanitize import clean_text, rich_text
 from ..core.timeutil import local_today

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, StringField, TextAreaField
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import SelectField, SelectMultipleField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import PAIRING_ACTIVITY_LABELS
 
 

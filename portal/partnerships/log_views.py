@@ -6,8 +6,6 @@ import logging
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -16,6 +14,8 @@ from ..accounts.services import user_ids_from_list
 from ..core.authz import require
 from ..core.errors import DomainError, Invalid, UploadRefused
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.pagination import paginate
 from ..core.timeutil import local_today, school_year_of
 from ..core.uploads import extensions_of, send_upload

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..accounts.models import User
@@ -20,6 +19,7 @@ from ..core import cache
 from ..core.audit import changes
 from ..core.audit import record as audit_record
 from ..core.errors import Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.locking import check_version, mark_edited
 from ..core.sanitize import clean_text, rich_text
 from ..core.timeutil import local_today

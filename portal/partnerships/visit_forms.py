@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.forms import SelectField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import VISIT_KIND_LABELS
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from ..accounts.models import User
@@ -26,6 +25,7 @@ from ..core.audit import changes
 from ..core.audit import record as audit_record
 from ..core.authz import RESEARCHER
 from ..core.errors import Conflict, Invalid, NotAllowed, NotFound
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SCHOOL_KIND_LABELS, label
 from ..core.sanitize import rich_text
 from ..core.timeutil import local_today

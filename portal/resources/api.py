@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.api import api, listing, login_required
 from ..core.errors import Invalid, NotFound
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS
 from ..core.pagination import paginate
 from ..core.sqlite import writes_on_get

@@ -6,7 +6,6 @@ kind, grade, edition or audience with their own message, the same one the API gi
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import SelectField, SelectMultipleField
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import (
     EDITION_LABELS,
     GRADE_LABELS,

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -23,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from ..communities.models import Activity
 from ..communities.permissions import can_edit_activity, can_view_community, membership_of
 from ..core.errors import NotAllowed, NotFound
+from ..core.i18n import lazy_gettext as _l
 from ..extensions import db
 from .models import ActivityResource, LiveClassResource, Resource
 from .permissions import can_view_resource, visible_resources

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from flask import g, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, true, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -23,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.errors import Invalid, NotAllowed, NotFound
+from ..core.i18n import lazy_gettext as _l
 from ..core.locking import add_to_counts
 from ..core.models import utcnow
 from ..core.pagination import Page

@@ -3,11 +3,11 @@ small forms that attach a resource to a community activity."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..core.i18n import lazy_gettext as _l
 from ..core.sanitize import MAX_HTML_CHARS
 from .social import NOTE_MAX
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from openpyxl import Workbook
 
@@ -18,6 +17,7 @@ from ..core.authz import require
 from ..core.errors import DomainError, Invalid
 from ..core.exports import XLSX_MIMETYPE, cell
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
 from ..core.labels import RESOURCE_KIND_LABELS, SCHOOL_KIND_LABELS, label
 from ..core.timeutil import local_today
 from ..core.validate import BadRequest

@@ -11,7 +11,6 @@ import importlib.util
 import logging
 
 from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..core.authz import require
 from ..core.errors import DomainError
 from ..core.forms import form_error
+from ..core.i18n import gettext as _
 from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS
 from ..core.locking import submitted_version
 from ..core.pagination import paginate

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..core.api import api, listing, login_required
 from ..core.errors import Invalid
+from ..core.i18n import gettext as _
 from ..core.pagination import paginate
 from ..core.timeutil import isoformat_local, portal_tz
 from ..core.validate import get_int, get_str, json_body, parse_date, parse_iso_datetime, parse_time, query_int

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.models import utcnow
 from ..core.sanitize import clean_text
 from ..extensions import db

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from datetime import date, time, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..core.audit import record as audit_record
 from ..core.authz import BUREAU, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.sanitize import clean_text
 from ..extensions import db
 from ..org.models import Classroom, School

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -16,6 +14,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import Conflict, DomainError, Invalid
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS
 from ..core.locking import StaleEdit, submitted_version
 from ..core.models import utcnow

@@ -11,7 +11,6 @@ from datetime import timedelta
 from functools import lru_cache
 
 from flask import Response, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from ..accounts.models import User
 from ..accounts.services import token_record
 from ..core.api import api, error_response
 from ..core.authz import BUREAU
+from ..core.i18n import gettext as _
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
 from ..core.sqlite import writes_on_get

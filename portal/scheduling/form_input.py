@@ -4,7 +4,6 @@ shown under the right field."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -12,6 +11,7 @@ from ..accounts.models import User
 from ..core.authz import PRINCIPAL, TEACHER
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import GRADE_LABELS, label
 from ..core.validate import parse_time
 from ..extensions import db

@@ -16,13 +16,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
 from ..core.audit import record as audit_record
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.locking import check_version, mark_edited
 from ..core.models import utcnow
 from ..core.timeutil import to_local

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
 
 from ..accounts.models import User
@@ -15,6 +14,7 @@ from ..accounts.notifications import notify, register_message
 from ..core.audit import record as audit_record
 from ..core.audit import school_county
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS
 from ..core.sanitize import clean_text
 from ..core.timeutil import to_local

@@ -4,14 +4,14 @@ receiving classroom (the assistant records theirs after the lesson); cancel, mov
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core.authz import require
 from ..core.errors import Conflict, DomainError, Invalid
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.models import utcnow
 from ..core.timeutil import to_local
 from ..extensions import db

@@ -7,8 +7,6 @@ import io
 from datetime import date
 
 from flask import render_template, request, send_file
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -17,6 +15,8 @@ from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import NotFound
 from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
 from ..core.templating import nav_item

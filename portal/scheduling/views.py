@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.templating import nav_item
 from ..core.timeutil import local_today, school_year_of
 from ..extensions import db

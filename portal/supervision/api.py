@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..communities.permissions import can_view_coverage
 from ..core.api import api, login_required
 from ..core.errors import NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.validate import query_int
 from .coverage import coverage_by_county, scoped_county, sum_coverage, visible_counties
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import g, has_request_context
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select
 
 from ..accounts.models import User
@@ -24,6 +23,7 @@ from ..communities.models import Community, Membership
 from ..communities.permissions import can_view_coverage
 from ..core import cache
 from ..core.errors import NotAllowed, NotFound
+from ..core.i18n import lazy_gettext as _l
 from ..core.timeutil import local_today
 from ..extensions import db
 from ..org.models import RURAL_KINDS, County, School

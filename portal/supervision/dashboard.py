@@ -39,7 +39,6 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, literal, select, union, union_all
 from sqlalchemy.orm import aliased
 
@@ -48,6 +47,7 @@ from ..communities import hours as hours_rules
 from ..communities.models import Activity, Community, Participant, TrainingRecord
 from ..core import cache
 from ..core.errors import NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SEMESTER_LABELS
 from ..core.models import utcnow
 from ..core.timeutil import local_today, portal_tz, school_year_of

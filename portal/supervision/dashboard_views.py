@@ -7,8 +7,6 @@ import io
 
 from flask import abort, render_template, request, send_file
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -17,6 +15,8 @@ from openpyxl.utils import get_column_letter
 from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, require, require_roles
 from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SEMESTER_LABELS, SUBJECT_LABELS, label
 from ..core.templating import nav_item
 from ..core.timeutil import local_today, school_year_of, to_local

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, select
 
 from ..accounts.models import User
 from ..communities.models import Activity, Community, Participant
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import (
     COMMUNITY_KIND_SHORT,
     EXCHANGE_KIND_LABELS,

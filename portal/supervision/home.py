@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER
 from ..core.home import home_panel
+from ..core.i18n import gettext as _
 
 
 @home_panel(90)

@@ -7,14 +7,14 @@ import io
 from itertools import groupby
 
 from flask import Blueprint, render_template, send_file
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 
 from ..core import cache
 from ..core.authz import BUREAU, RESEARCHER, require_roles
 from ..core.exports import XLSX_MIMETYPE, cell, header_row
+from ..core.i18n import gettext as _
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import (
     PAIRING_ACTIVITY_LABELS,
     PARTNERSHIP_KIND_LABELS,
