@@ -49,7 +49,9 @@ def load_config() -> dict:
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server's connections can drop between requests (a restart, an idle timeout): ping each
+        # one as it is taken from the pool. A SQLite file cannot drop; the ping would only cost.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "REDIS_URL": redis_url,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE") or "Asia/Shanghai",
