@@ -60,8 +60,9 @@ class Resource(TimestampMixin, db.Model):
     edition: Mapped[str] = mapped_column(String(20), default="")  # 教材版本, e.g. 人教版
     unit: Mapped[str] = mapped_column(String(80), default="")  # 单元 / 章节
     tags: Mapped[str] = mapped_column(String(200), default="")  # space-separated
-    # Title, description and tags in one lower-cased column: the search backends index this.
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Title, description and tags in one lower-cased column: the search backends index this;
+    # no page shows it, so it is read only when asked for.
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     visibility: Mapped[str] = mapped_column(String(10), default="public")
     link_url: Mapped[str] = mapped_column(String(500), default="")  # an external resource, no file
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

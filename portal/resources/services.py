@@ -16,7 +16,6 @@ from collections.abc import Iterable, MutableMapping
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -26,6 +25,7 @@ from ..accounts.notifications import notify, register_message
 from ..communities.models import Community, Membership
 from ..core.authz import BUREAU, has_role
 from ..core.errors import Conflict, Invalid, NotAllowed
+from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS
 from ..core.locking import check_version
 from ..core.models import utcnow
@@ -34,6 +34,7 @@ from ..core.timeutil import local_today
 from ..core.uploads import CONTENT_TYPES, save_upload
 from ..core.web import path_for
 from ..extensions import db
+from ..org.models import School
 from ..partnerships.models import Partnership, PartnershipSchool
 from ..partnerships.permissions import scope_partnerships
 from ..partnerships.services import active_filter
@@ -474,7 +475,12 @@ def resource_listing(
     stmt = (
         select(Resource)
         .where(visible_resources(user))
-        .options(joinedload(Resource.owner), joinedload(Resource.school), joinedload(Resource.current_version))
+        .options(
+            # a card names the owner and the school; the rest of their rows is not read
+            joinedload(Resource.owner).load_only(User.name),
+            joinedload(Resource.school).load_only(School.name),
+            joinedload(Resource.current_version),
+        )
     )
     if subject:
         stmt = stmt.where(Resource.subject == subject)
