@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 
 from ..core.authz import PRINCIPAL, TEACHER
 from ..core.home import home_panel
+from ..core.i18n import gettext as _
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
 from ..core.timeutil import local_today
@@ -92,7 +92,7 @@ def live_now_panel(user):
     from .models import LiveClass, LiveSession
 
     now = utcnow()
-    class_ids = db.session.execute(timetable.teacher_classes(user.id)).scalars().all()
+    class_ids = timetable.teaching_class_ids(user.id)
     if not class_ids:  # the classes first: see timetable.upcoming_for
         return None
     sessions = db.session.execute(

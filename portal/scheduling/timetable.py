@@ -14,13 +14,14 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import gettext as _
+from flask import g
 from sqlalchemy import case, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..accounts.models import User
 from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
+from ..core.i18n import gettext as _
 from ..core.timeutil import portal_tz, to_local
 from ..extensions import db
 from ..org.models import BellSchedule, Classroom, School, Term
@@ -173,6 +174,16 @@ def teacher_classes(user_id: int):
     )
 
 
+def teaching_class_ids(user_id: int) -> list[int]:
+    """The ids of ``teacher_classes``, asked once per request: the home page's "live now" and
+    "next sessions" panels both start from them. Read-only pages only (a class made later in the
+    same request would not be seen)."""
+    known = g.setdefault("teaching_class_ids", {})
+    if user_id not in known:
+        known[user_id] = db.session.execute(teacher_classes(user_id)).scalars().all()
+    return known[user_id]
+
+
 def classroom_classes(classroom_id: int):
     return union(
         select(LiveClass.id).where(LiveClass.main_classroom_id == classroom_id),
@@ -273,7 +284,7 @@ def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
     start = datetime.combine(today, time(0, 0), portal_tz()).astimezone(UTC)
     # The person's classes first (few, by index): inside the ORDER BY ... LIMIT below, PostgreSQL
     # would otherwise walk every future session in time order looking for theirs.
-    class_ids = db.session.execute(teacher_classes(user.id)).scalars().all()
+    class_ids = teaching_class_ids(user.id)
     if not class_ids:
         return []
     sessions = db.session.execute(
