@@ -11,7 +11,7 @@ from flask_login import current_user
 from . import labels
 from .authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER
 from .i18n import lazy_gettext as _l
-from .timeutil import portal_tz
+from .timeutil import to_local
 
 # (endpoint, label, roles). Capabilities append their entries as they land.
 NAV: list[tuple[str, object, tuple[str, ...]]] = [
@@ -82,7 +82,7 @@ NUMERIC_PATTERNS = {
 
 def _in_portal_time(value: datetime) -> datetime:
     """What Flask-Babel does before formatting: naive values are UTC, shown in the portal's zone."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(portal_tz())
+    return to_local(value if value.tzinfo else value.replace(tzinfo=UTC))
 
 
 def format_local_datetime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
