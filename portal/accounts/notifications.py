@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..core.i18n import gettext
 from ..core.i18n import lazy_gettext as _l
@@ -71,10 +71,13 @@ def notify(users: Iterable[User | int], kind: str, *, params: dict | None = None
     return created
 
 
+# Asked on every page (the bell's count): built once, so a request only binds the id (a statement
+# built per request costs about three times as much to run: construction and its cache key).
+UNREAD_COUNT = select(func.count()).where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+
+
 def unread_count(user: User) -> int:
-    return db.session.execute(
-        select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ).scalar_one()
+    return db.session.execute(UNREAD_COUNT, {"user_id": user.id}).scalar_one()
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:

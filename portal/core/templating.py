@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -41,11 +41,7 @@ def register_template_helpers(app: Flask) -> None:
         def nav_for_user():
             if not current_user.is_authenticated:
                 return []
-            return [
-                (endpoint, label)
-                for endpoint, label, roles in NAV
-                if current_user.role in roles and endpoint in current_app.view_functions
-            ]
+            return nav_links(current_user.role)
 
         def unread():
             if not current_user.is_authenticated:
@@ -69,12 +65,29 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_local_date
 
 
+def nav_links(role: str) -> list[tuple[str, str, object]]:
+    """The menu of a role: (endpoint, url, label) of each entry whose capability is installed.
+    Built once per role and script root (the URLs of endpoints without arguments never change)
+    rather than resolving a dozen URLs on every page."""
+    cache = current_app.extensions.setdefault("portal_nav", {})
+    key = (role, request.script_root)
+    links = cache.get(key)
+    if links is None:
+        links = cache[key] = [
+            (endpoint, url_for(endpoint), text)
+            for endpoint, text, roles in NAV
+            if role in roles and endpoint in current_app.view_functions
+        ]
+    return links
+
+
 # Patterns made only of numbers read the same in every language, so they are written directly
 # rather than through the locale's calendar data (a list page shows dozens of dates).
 NUMERIC_PATTERNS = {
     "yyyy-MM-dd": lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d}",
     "yyyy-MM-dd HH:mm": lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}",
     "MM-dd": lambda v: f"{v.month:02d}-{v.day:02d}",
+    "MM-dd HH:mm": lambda v: f"{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}",
     "HH:mm": lambda v: f"{v.hour:02d}:{v.minute:02d}",
     "HH:mm:ss": lambda v: f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}",
 }
