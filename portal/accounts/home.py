@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import url_for
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from ..core.authz import BUREAU, PRINCIPAL
 from ..core.home import home_panel
@@ -14,15 +16,19 @@ from ..org.services import current_term
 from .models import Notification
 from .notifications import render
 
+# The home page is everyone's first page: its statements are built once (per variant) and only
+# bound per request (see notifications.UNREAD_COUNT).
+LATEST_UNREAD = (
+    select(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+    .order_by(Notification.id.desc())
+    .limit(5)
+)
+
 
 @home_panel(10)
 def unread_panel(user):
-    rows = db.session.execute(
-        select(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .order_by(Notification.id.desc())
-        .limit(5)
-    ).scalars().all()
+    rows = db.session.execute(LATEST_UNREAD, {"user_id": user.id}).scalars().all()
     if not rows:
         return None
     return {
@@ -31,20 +37,24 @@ def unread_panel(user):
     }
 
 
+@cache
+def _schools_without(child, in_county: bool):
+    """How many active schools (of one county, or all) have no row in ``child`` (classes, bells)."""
+    scope = School.is_active.is_(True)
+    if in_county:
+        scope = scope & (School.county_id == bindparam("county_id"))
+    return select(func.count()).select_from(School).where(scope, ~exists().where(child.school_id == School.id))
+
+
 @home_panel(90)
 def setup_panel(user):
     """Bureau staff: the set-up that later work depends on, with what is still missing."""
     if user.role != BUREAU:
         return None
-    scope = School.is_active.is_(True)
-    if user.county_id is not None:
-        scope = scope & (School.county_id == user.county_id)
-    no_classrooms = db.session.execute(
-        select(func.count()).select_from(School).where(scope, ~exists().where(Classroom.school_id == School.id))
-    ).scalar_one()
-    no_bells = db.session.execute(
-        select(func.count()).select_from(School).where(scope, ~exists().where(BellSchedule.school_id == School.id))
-    ).scalar_one()
+    in_county = user.county_id is not None
+    params = {"county_id": user.county_id} if in_county else {}
+    no_classrooms = db.session.execute(_schools_without(Classroom, in_county), params).scalar_one()
+    no_bells = db.session.execute(_schools_without(BellSchedule, in_county), params).scalar_one()
     items = []
     term = current_term()
     if term is None:
@@ -59,14 +69,15 @@ def setup_panel(user):
     return {"title": _("Set-up"), "items": items}
 
 
+HAS_BELLS = select(exists().where(BellSchedule.school_id == bindparam("school_id")))
+
+
 @home_panel(95)
 def school_panel(user):
     """Principals: their school's set-up."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    has_bells = db.session.execute(
-        select(exists().where(BellSchedule.school_id == user.school_id))
-    ).scalar()
+    has_bells = db.session.execute(HAS_BELLS, {"school_id": user.school_id}).scalar()
     items = [{"text": _("Your school's classes and bell schedules"), "url": url_for("org.school", school_id=user.school_id)}]
     if not has_bells:
         items.append({
@@ -93,15 +104,19 @@ def teacher_panel(user):
     }
 
 
+@cache
+def _rural_schools(in_county: bool):
+    stmt = select(func.count()).select_from(School).where(School.is_active.is_(True), School.kind != "urban")
+    return stmt.where(School.county_id == bindparam("county_id")) if in_county else stmt
+
+
 @home_panel(97)
 def researcher_panel(user):
     """Researchers: the rural schools of their county, whom they support and visit."""
     if user.role != "researcher":
         return None
-    stmt = select(func.count()).select_from(School).where(School.is_active.is_(True), School.kind != "urban")
-    if user.county_id is not None:
-        stmt = stmt.where(School.county_id == user.county_id)
-    rural = db.session.execute(stmt).scalar_one()
+    in_county = user.county_id is not None
+    rural = db.session.execute(_rural_schools(in_county), {"county_id": user.county_id} if in_county else {}).scalar_one()
     return {
         "title": _("Rural schools"),
         "items": [{"text": _("%(n)d rural schools in your area", n=rural), "url": url_for("org.schools")}],

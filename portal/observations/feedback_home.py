@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 from flask import url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 
+from ..accounts.models import User
 from ..core.authz import PRINCIPAL, TEACHER
 from ..core.home import home_panel
 from ..core.i18n import gettext as _
 from ..extensions import db
 from .models import Observation
 
+# Built once, bound per request (the home page is everyone's first page); only what the panel shows.
+TO_ACKNOWLEDGE = (
+    select(Observation.id, Observation.topic, Observation.observed_on, User.name.label("observer"))
+    .join(User, User.id == Observation.observer_id)
+    .where(Observation.observed_teacher_id == bindparam("user_id"), Observation.status == "final",
+           Observation.acknowledged_at.is_(None))
+    .order_by(Observation.observed_on.desc()).limit(5)
+)
+
 
 @home_panel(32)
 def observations_to_acknowledge(user):
     if user.role not in (TEACHER, PRINCIPAL):
         return None
-    rows = db.session.execute(
-        select(Observation).where(Observation.observed_teacher_id == user.id, Observation.status == "final",
-                                  Observation.acknowledged_at.is_(None))
-        .options(joinedload(Observation.observer))
-        .order_by(Observation.observed_on.desc()).limit(5)
-    ).scalars().all()
+    rows = db.session.execute(TO_ACKNOWLEDGE, {"user_id": user.id}).all()
     if not rows:
         return None
     return {"title": _("Observations of my lessons to read"),
             "items": [{"text": o.topic or _("(no topic)"),
                        "url": url_for("observations.record", observation_id=o.id),
                        "hint": _("%(date)s · observed by %(name)s", date=o.observed_on.isoformat(),
-                                 name=o.observer.name)} for o in rows]}
+                                 name=o.observer)} for o in rows]}

@@ -40,9 +40,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Integer, and_, case, false, func, literal, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
@@ -84,13 +85,22 @@ def max_periods_per_week() -> int:
 # --- rules ---------------------------------------------------------------------------------------
 
 
+@cache
+def _active_rules_stmt(of_counties: bool):
+    """Built once (asked on every principal's and teacher's home page), bound per request."""
+    stmt = select(QuotaRule).where(QuotaRule.role == bindparam("role"), QuotaRule.active.is_(True))
+    if of_counties:  # an empty list matches no county (SQLAlchemy writes an always-false IN)
+        stmt = stmt.where(or_(QuotaRule.county_id.is_(None),
+                              QuotaRule.county_id.in_(bindparam("county_ids", expanding=True))))
+    return stmt.order_by(QuotaRule.id)
+
+
 def active_rules(role: str, county_ids=None) -> list[QuotaRule]:
     """Active rules for a role: city-wide ones and those of the counties given (all when None)."""
-    stmt = select(QuotaRule).where(QuotaRule.role == role, QuotaRule.active.is_(True))
+    params = {"role": role}
     if county_ids is not None:
-        ids = [c for c in county_ids if c is not None]
-        stmt = stmt.where(or_(QuotaRule.county_id.is_(None), QuotaRule.county_id.in_(ids) if ids else false()))
-    return list(db.session.execute(stmt.order_by(QuotaRule.id)).scalars())
+        params["county_ids"] = [c for c in county_ids if c is not None]
+    return list(db.session.execute(_active_rules_stmt(county_ids is not None), params).scalars())
 
 
 def pick_rule(rules: list[QuotaRule], role: str, county_id: int | None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from ..core.timeutil import to_local
@@ -22,14 +22,18 @@ from ..org.models import BellPeriod, BellSchedule, Classroom, School
 MAX_DATES = 40  # dates listed per warning
 
 
+# Built once, bound per request (every timetable page and the home page ask).
+SCHEDULES_OF = (
+    select(BellSchedule).where(BellSchedule.school_id.in_(bindparam("school_ids", expanding=True)))
+    .options(selectinload(BellSchedule.periods)).order_by(BellSchedule.id)
+)
+
+
 def schedules_of(school_ids: set[int]) -> dict[int, list[BellSchedule]]:
     """Every bell schedule of the schools with its periods (two queries)."""
     if not school_ids:
         return {}
-    rows = db.session.execute(
-        select(BellSchedule).where(BellSchedule.school_id.in_(sorted(school_ids)))
-        .options(selectinload(BellSchedule.periods)).order_by(BellSchedule.id)
-    ).scalars()
+    rows = db.session.execute(SCHEDULES_OF, {"school_ids": sorted(school_ids)}).scalars()
     result: dict[int, list[BellSchedule]] = {}
     for schedule in rows:
         result.setdefault(schedule.school_id, []).append(schedule)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import url_for
+from sqlalchemy import bindparam, select
 
 from ..core.authz import PRINCIPAL, TEACHER
 from ..core.home import home_panel
 from ..core.i18n import gettext as _
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
-from ..core.timeutil import local_today
+from ..core.timeutil import local_today, to_local
+from ..extensions import db
 from ..org.services import current_term
 from . import timetable
+from .models import LiveClass, LiveSession
 
 
 def _session_link(entry, now) -> str:
@@ -74,6 +79,14 @@ def term_figures_panel(user):
 # --- the live room at the right time (added by the live capability) ---------------------------------
 
 LIVE_SOON_MINUTES = 15  # a session starting this soon, or running, puts its room first on the home page
+# Built once, bound per request (the home page asks on every visit of a teacher or principal).
+LIVE_SOON = (
+    select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at, LiveClass.title, LiveClass.subject)
+    .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+    .where(LiveSession.live_class_id.in_(bindparam("class_ids", expanding=True)), LiveSession.status != "cancelled",
+           LiveSession.starts_at <= bindparam("soon"), LiveSession.ends_at > bindparam("now"))
+    .order_by(LiveSession.starts_at).limit(3)
+)
 
 
 @home_panel(5)
@@ -82,35 +95,20 @@ def live_now_panel(user):
     LIVE_SOON_MINUTES or running now (two queries)."""
     if user.role not in (TEACHER, PRINCIPAL):
         return None
-    from datetime import timedelta
-
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
-
-    from ..core.timeutil import to_local
-    from ..extensions import db
-    from .models import LiveClass, LiveSession
-
     now = utcnow()
     class_ids = timetable.teaching_class_ids(user.id)
     if not class_ids:  # the classes first: see timetable.upcoming_for
         return None
-    sessions = db.session.execute(
-        select(LiveSession)
-        .where(LiveSession.live_class_id.in_(class_ids), LiveSession.status != "cancelled",
-               LiveSession.starts_at <= now + timedelta(minutes=LIVE_SOON_MINUTES), LiveSession.ends_at > now)
-        .options(joinedload(LiveSession.live_class).joinedload(LiveClass.main_classroom))
-        .order_by(LiveSession.starts_at).limit(3)
-    ).scalars().all()
+    sessions = db.session.execute(LIVE_SOON, {"class_ids": class_ids, "now": now,
+                                              "soon": now + timedelta(minutes=LIVE_SOON_MINUTES)}).all()
     if not sessions:
         return None
     items = []
     for session in sessions:
-        live_class = session.live_class
         starts, ends = to_local(session.starts_at), to_local(session.ends_at)
         state = _("Running now") if session.starts_at <= now else _("Starts at %(time)s", time=f"{starts:%H:%M}")
-        items.append({"text": _("Enter the live room: %(subject)s", subject=live_class.title or label(
-                          SUBJECT_LABELS, live_class.subject)),
+        items.append({"text": _("Enter the live room: %(subject)s", subject=session.title or label(
+                          SUBJECT_LABELS, session.subject)),
                       "url": url_for("live.room", session_id=session.id),
                       "hint": f"{state} · {starts:%H:%M}–{ends:%H:%M}"})
     return {"title": _("Live now"), "items": items}

@@ -10,12 +10,13 @@ many sessions the week holds.
 
 from __future__ import annotations
 
+import functools
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import g
-from sqlalchemy import case, func, literal, or_, select, union, union_all
+from sqlalchemy import bindparam, case, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..accounts.models import User
@@ -180,8 +181,12 @@ def teaching_class_ids(user_id: int) -> list[int]:
     same request would not be seen)."""
     known = g.setdefault("teaching_class_ids", {})
     if user_id not in known:
-        known[user_id] = db.session.execute(teacher_classes(user_id)).scalars().all()
+        known[user_id] = db.session.execute(TEACHING_CLASS_IDS, {"user_id": user_id}).scalars().all()
     return known[user_id]
+
+
+# Built once, bound per request: the home page asks it for every teacher and principal.
+TEACHING_CLASS_IDS = teacher_classes(bindparam("user_id"))
 
 
 def classroom_classes(classroom_id: int):
@@ -275,6 +280,20 @@ def special_days(first: date, last: date, county_id: int | None) -> list[Calenda
 # --- upcoming sessions (home panel) ------------------------------------------------------------
 
 
+@functools.cache
+def _upcoming_stmt(limit: int):
+    """Built once per limit (the home page asks on every visit), bound per request."""
+    return (
+        select(LiveSession)
+        .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+        .where(LiveSession.live_class_id.in_(bindparam("class_ids", expanding=True)),
+               LiveSession.ends_at > bindparam("start"))
+        .options(contains_eager(LiveSession.live_class))
+        .order_by(LiveSession.starts_at, LiveSession.id)
+        .limit(limit)
+    )
+
+
 def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
     """The person's sessions from the start of today (local: today's earlier ones too, for their
     attendance), cancelled ones included so a change is seen; each with the periods of the
@@ -287,14 +306,7 @@ def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
     class_ids = teaching_class_ids(user.id)
     if not class_ids:
         return []
-    sessions = db.session.execute(
-        select(LiveSession)
-        .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
-        .where(LiveSession.live_class_id.in_(class_ids), LiveSession.ends_at > start)
-        .options(contains_eager(LiveSession.live_class))
-        .order_by(LiveSession.starts_at, LiveSession.id)
-        .limit(limit)
-    ).scalars().all()
+    sessions = db.session.execute(_upcoming_stmt(limit), {"class_ids": class_ids, "start": start}).scalars().all()
     schedules = schedules_of({user.school_id}).get(user.school_id, []) if user.school_id and sessions else []
     entries = []
     for session in sessions:
