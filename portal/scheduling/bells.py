@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, time
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import selectinload
 
 from ..core.timeutil import to_local
 from ..extensions import db
@@ -22,25 +21,58 @@ from ..org.models import BellPeriod, BellSchedule, Classroom, School
 MAX_DATES = 40  # dates listed per warning
 
 
-# Built once, bound per request (every timetable page and the home page ask).
+@dataclass(frozen=True, slots=True)
+class Period:
+    number: int
+    start_time: time
+    end_time: time
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A bell schedule as the timetables read it: plain values, since a school's week page reads
+    the schedules of every school its classes reach (dozens, each with its periods)."""
+
+    id: int
+    school_id: int
+    name: str
+    from_month_day: str | None
+    to_month_day: str | None
+    periods: tuple[Period, ...]
+
+    applies_on = BellSchedule.applies_on  # the same seasonal rule as the stored schedule's
+
+
+# One statement, built once and bound per request (every timetable page and the home page ask):
+# each schedule with its periods in order; a schedule without periods comes once, with NULLs.
 SCHEDULES_OF = (
-    select(BellSchedule).where(BellSchedule.school_id.in_(bindparam("school_ids", expanding=True)))
-    .options(selectinload(BellSchedule.periods)).order_by(BellSchedule.id)
+    select(BellSchedule.id, BellSchedule.school_id, BellSchedule.name, BellSchedule.from_month_day,
+           BellSchedule.to_month_day, BellPeriod.number, BellPeriod.start_time, BellPeriod.end_time)
+    .outerjoin(BellPeriod, BellPeriod.schedule_id == BellSchedule.id)
+    .where(BellSchedule.school_id.in_(bindparam("school_ids", expanding=True)))
+    .order_by(BellSchedule.id, BellPeriod.number)
 )
 
 
-def schedules_of(school_ids: set[int]) -> dict[int, list[BellSchedule]]:
-    """Every bell schedule of the schools with its periods (two queries)."""
+def schedules_of(school_ids: set[int]) -> dict[int, list[Schedule]]:
+    """Every bell schedule of the schools with its periods, by school (one query)."""
     if not school_ids:
         return {}
-    rows = db.session.execute(SCHEDULES_OF, {"school_ids": sorted(school_ids)}).scalars()
-    result: dict[int, list[BellSchedule]] = {}
-    for schedule in rows:
-        result.setdefault(schedule.school_id, []).append(schedule)
+    periods: dict[int, list[Period]] = {}
+    heads: dict[int, tuple] = {}
+    for sid, school_id, name, from_md, to_md, number, start, end in db.session.execute(
+            SCHEDULES_OF, {"school_ids": sorted(school_ids)}):
+        heads.setdefault(sid, (sid, school_id, name, from_md, to_md))
+        found = periods.setdefault(sid, [])
+        if number is not None:
+            found.append(Period(number, start, end))
+    result: dict[int, list[Schedule]] = {}
+    for sid, head in heads.items():  # in schedule id order, as the statement returned them
+        result.setdefault(head[1], []).append(Schedule(*head, tuple(periods[sid])))
     return result
 
 
-def schedule_on(schedules: list[BellSchedule], day: date) -> BellSchedule | None:
+def schedule_on(schedules: list[Schedule], day: date) -> Schedule | None:
     """As ``org.services.schedule_for``, over schedules already loaded: a seasonal one that
     applies, else the default."""
     seasonal = [s for s in schedules if s.from_month_day and s.applies_on(day)]
@@ -49,7 +81,7 @@ def schedule_on(schedules: list[BellSchedule], day: date) -> BellSchedule | None
     return next((s for s in schedules if not s.from_month_day), None)
 
 
-def periods_covering(periods: list[BellPeriod], start: time, end: time) -> list[BellPeriod] | None:
+def periods_covering(periods: tuple[Period, ...], start: time, end: time) -> list[Period] | None:
     """The periods a lesson from start to end occupies, or None when it does not fit them."""
     first = next((p for p in periods if p.start_time <= start < p.end_time), None)
     last = next((p for p in periods if p.start_time < end <= p.end_time), None)

@@ -25,8 +25,8 @@ from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..core.i18n import gettext as _
 from ..core.timeutil import portal_tz, to_local
 from ..extensions import db
-from ..org.models import BellSchedule, Classroom, School, Term
-from .bells import periods_covering, schedule_on, schedules_of
+from ..org.models import Classroom, School, Term
+from .bells import Schedule, periods_covering, schedule_on, schedules_of
 from .models import CalendarDay, LiveClass, LiveSession, ReceivingClassroom, SessionAttendance
 
 # --- who may see which timetable ------------------------------------------------------------
@@ -88,7 +88,7 @@ def week_bounds(monday: date) -> tuple[datetime, datetime]:
 # --- bell schedules ----------------------------------------------------------------------------
 
 
-def period_numbers(schedule: BellSchedule | None, start: time, end: time) -> list[int] | None:
+def period_numbers(schedule: Schedule | None, start: time, end: time) -> list[int] | None:
     """The period numbers a local start–end occupies at a school (the rule of the bell warnings:
     it starts inside a period and ends inside the same or a later one). None when the school has
     no bell schedule that day; [] when the session falls outside its periods."""
@@ -240,13 +240,13 @@ def week_of(class_ids, monday: date, school_id: int | None, county_id: int | Non
     return Week(monday, days)
 
 
-def _periods_at(school: School, role: str, schedules: list[BellSchedule], start: datetime,
+def _periods_at(school: School, role: str, schedules: list[Schedule], start: datetime,
                 end: datetime) -> SchoolPeriods:
     """The school's periods from local ``start`` to ``end``, by its bell schedules of that day."""
     return SchoolPeriods(school, role, period_numbers(schedule_on(schedules, start.date()), start.time(), end.time()))
 
 
-def _entry(session: LiveSession, schedules: dict[int, list[BellSchedule]], school_id: int | None) -> Entry:
+def _entry(session: LiveSession, schedules: dict[int, list[Schedule]], school_id: int | None) -> Entry:
     start, end = to_local(session.starts_at), to_local(session.ends_at)
     live_class = session.live_class
 

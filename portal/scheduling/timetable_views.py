@@ -48,13 +48,22 @@ def _monday():
 
 
 def _room_opener(user):
-    return lambda classroom: timetable.can_view_classroom_week(user, classroom)
+    """Whether the viewer may open a classroom's week: asked for every classroom of every session
+    shown, so answered once per classroom, for the user object itself rather than the proxy."""
+    known: dict[int, bool] = {}
+
+    def can_open(classroom) -> bool:
+        if classroom.id not in known:
+            known[classroom.id] = timetable.can_view_classroom_week(user, classroom)
+        return known[classroom.id]
+
+    return can_open
 
 
 def _render(kind: str, subject, week: timetable.Week, school: School | None, **extra):
     return render_template(
         "scheduling/week.html", kind=kind, subject=subject, week=week, school=school, today=local_today(),
-        can_open_room=_room_opener(current_user),
+        can_open_room=_room_opener(current_user._get_current_object()),
         can_school=school is not None and timetable.can_view_school_week(current_user, school), **extra,
     )
 
