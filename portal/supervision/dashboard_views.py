@@ -8,6 +8,7 @@ import io
 from flask import abort, render_template, request, send_file
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
@@ -76,10 +77,26 @@ def dashboard():
     board = figures.build(current_user, scope)
     return render_template(
         "supervision/dashboard.html", board=board, scope=scope, counties=choosable, years=years,
-        semesters=SEMESTER_LABELS, charts=figures.chart_data(board, chart_labels()),
-        quota_labels=QUOTA_LABELS, session_labels=SESSION_LABELS, threshold=figures.kaiqi_threshold(),
+        semesters=SEMESTER_LABELS, figures=_figures_html(board, scope, choosable),
         computed_at=to_local(board.computed_at), cache_minutes=max(1, -(-cache.seconds() // 60)),
     )
+
+
+def _figures_html(board: figures.Dashboard, scope: figures.Scope, choosable: list) -> Markup:
+    """The scope's figures as HTML, rendered once per computation of them (``computed_at``) and
+    language: every viewer of a scope sees the same figures and links (a city's ~400 linked figures
+    took most of the page's time to write out). Whether the viewer may choose a county decides
+    whether the per-county links name their county, so it is part of the key."""
+    key = ("dashboard_html", scope.county_id, tuple(c.id for c in scope.counties), scope.school_year,
+           scope.semester, scope.today, board.computed_at, str(get_locale()), bool(choosable))
+    def render() -> Markup:
+        html = render_template(
+            "supervision/_dashboard_figures.html", board=board, scope=scope, counties=choosable,
+            charts=figures.chart_data(board, chart_labels()), quota_labels=QUOTA_LABELS,
+            session_labels=SESSION_LABELS, threshold=figures.kaiqi_threshold())
+        return Markup(html)  # noqa: S704  (a rendered template: autoescape wrote every value)
+
+    return cache.cached(key, render)
 
 
 def _listing(key: str):

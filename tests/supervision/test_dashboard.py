@@ -594,3 +594,20 @@ def test_after_a_change_viewers_get_the_previous_figures_while_one_computes_the_
         assert cache_on.cached(("stale-while-computing",), lambda: "never") == "after"
         cache_on.bump()
         assert cache_on.cached(("stale-while-computing",), lambda: "again") == "again"  # nobody computing: fresh
+
+
+def test_the_figures_kept_as_html_are_in_each_viewer_language(world, make, client, login_as, county_bureau, cache_on):
+    login_as(county_bureau)  # English
+    english = page(client)
+    assert "Rural teachers in a 名师+ community" in english
+    assert table_rows(english, "coverage")[1][1].startswith("2 / 4 (50%)")
+    login_as(make.user("bureau", username="county.bureau.zh", county=world["a"]))  # the default: Chinese
+    chinese = page(client)
+    assert "Rural teachers in a 名师+ community" not in chinese
+    assert table_rows(chinese, "coverage")[1][1].startswith("2 / 4 (50%)")  # the same figures
+    login_as(county_bureau)
+
+    def figures(html: str) -> str:
+        return html[html.index('id="coverage"'):html.index('id="top"')]
+
+    assert figures(page(client)) == figures(english)  # the English rendering was kept, not the Chinese one
