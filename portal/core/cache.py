@@ -213,13 +213,18 @@ def cached(key: tuple, compute):
 
 def cached_page(key: tuple, stmt, default_per_page: int, total: int | None = None) -> Page:
     """The requested page of ``stmt`` (rows) and its length, each kept under ``key`` like the figures.
-    ``key`` must name everything the statement was built from; ``total``: already counted."""
+    ``key`` must name everything the statement was built from; ``total``: already counted.
+    ``stmt`` may be a function making the statement, called only when something is not kept."""
     number, per_page = page_args(default_per_page)
+
+    def statement():
+        return stmt() if callable(stmt) else stmt
+
     if total is None:
         total = cached((*key, "total"), lambda: db.session.execute(
-            select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
+            select(func.count()).select_from(statement().order_by(None).subquery())).scalar_one())
     items = cached((*key, "page", number, per_page), lambda: db.session.execute(
-        stmt.limit(per_page).offset((number - 1) * per_page)).all())
+        statement().limit(per_page).offset((number - 1) * per_page)).all())
     return Page(items=items, total=total, page=number, per_page=per_page)
 
 

@@ -141,7 +141,7 @@ def quota_list():
         groups = cache.cached((*key, "summary", by), lambda: summary(query, by=by))
         # The summary already counted everyone listed: no second pass over the city to count.
         total = sum(g["people"] for g in groups)
-    page = cache.cached_page(key, query.stmt, PER_PAGE, total=total)
+    page = cache.cached_page(key, lambda: query.stmt, PER_PAGE, total=total)
     page.items = [BehindRow.of(row) for row in page.items]
     period = next(iter(query.periods.values()), None)
     return render_template(
