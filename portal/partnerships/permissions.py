@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.orm import aliased
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
@@ -121,15 +121,18 @@ def scope_partnerships(user, stmt):
     if user.role in (BUREAU, RESEARCHER):
         if user.county_id is None:
             return stmt
-        member = aliased(PartnershipSchool)
-        in_county = exists().where(member.partnership_id == Partnership.id, member.school_id == School.id,
-                                   School.county_id == user.county_id)
-        return stmt.where(or_(Partnership.county_id == user.county_id, in_county))
-    own = exists().where(PartnershipSchool.partnership_id == Partnership.id,
-                         PartnershipSchool.school_id == user.school_id)
-    responsible = exists().where(PartnershipPerson.partnership_id == Partnership.id,
-                                 PartnershipPerson.user_id == user.id)
-    return stmt.where(or_(Partnership.lead_school_id == user.school_id, own, responsible))
+        school = aliased(School)  # never correlated to a School of the statement filtered
+        in_county = (select(PartnershipSchool.partnership_id)
+                     .join(school, school.id == PartnershipSchool.school_id).where(school.county_id == user.county_id))
+        return stmt.where(or_(Partnership.county_id == user.county_id, Partnership.id.in_(in_county)))
+    # The ids first, each by its own index (a handful), rather than an OR of EXISTS probes run for
+    # every partnership of the city.
+    mine = union(
+        select(Partnership.id).where(Partnership.lead_school_id == user.school_id),
+        select(PartnershipSchool.partnership_id).where(PartnershipSchool.school_id == user.school_id),
+        select(PartnershipPerson.partnership_id).where(PartnershipPerson.user_id == user.id),
+    )
+    return stmt.where(Partnership.id.in_(mine))
 
 
 def can_change_exchange(user, exchange) -> bool:

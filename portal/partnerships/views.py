@@ -58,16 +58,14 @@ def load_partnership(partnership_id: int) -> Partnership:
 @login_required
 def index():
     form = PartnershipFilterForm(request.args)
-    counts = (
-        select(PartnershipSchool.partnership_id, func.count().label("n"))
-        .group_by(PartnershipSchool.partnership_id)
-        .subquery()
-    )
+    # Member schools counted for the listed rows only (by index), not grouped over every
+    # partnership of the city before the page is cut.
+    members = (select(func.count()).select_from(PartnershipSchool)
+               .where(PartnershipSchool.partnership_id == Partnership.id).scalar_subquery())
     lead = aliased(School)
     stmt = (
-        select(Partnership, lead.name, func.coalesce(counts.c.n, 0))
+        select(Partnership, lead.name, members)
         .join(lead, lead.id == Partnership.lead_school_id)
-        .outerjoin(counts, counts.c.partnership_id == Partnership.id)
         .order_by(Partnership.start_date.desc(), Partnership.id.desc())
     )
     stmt = scope_partnerships(current_user, stmt)
