@@ -12,9 +12,8 @@ from functools import lru_cache
 
 from flask import Response, request
 from flask_login import current_user
-from icalendar import Calendar, Event, Timezone
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from icalendar import Calendar, Timezone
+from sqlalchemy import bindparam, select
 
 from ..accounts.models import User
 from ..accounts.services import token_record
@@ -26,7 +25,7 @@ from ..core.models import utcnow
 from ..core.sqlite import writes_on_get
 from ..core.timeutil import portal_tz
 from ..extensions import db
-from ..org.models import Classroom
+from ..org.models import Classroom, School
 from .models import LiveClass, LiveSession
 from .timetable import teacher_classes
 
@@ -52,51 +51,99 @@ def can_read_feed(reader: User, person: User) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _vtimezone(tzid: str) -> Timezone:
+def _vtimezone(tzid: str) -> bytes:
     """The VTIMEZONE of the portal's time zone, built once per process: working out its
-    transitions took half of each feed request. Shared read-only by every feed."""
-    return Timezone.from_tzid(tzid)
+    transitions took half of each feed request."""
+    return Timezone.from_tzid(tzid).to_ical()
+
+
+# --- writing the events -----------------------------------------------------------------------
+# The calendar's head and its VTIMEZONE come from the icalendar library; the events, which are
+# all alike and many (a main teacher's term is a thousand sessions, and every teacher's phone
+# polls the feed), are written here as RFC 5545 lines: the library spent ~130 us on each event's
+# property objects, parameters and folding, most of a 130 ms feed. The test suite reads every feed
+# back with the library.
+
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": ""})
+
+
+def _text(value: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line breaks escaped."""
+    return value.replace("\r\n", "\n").translate(_TEXT_ESCAPES)
+
+
+def _line(name: str, value: str) -> bytes:
+    """One content line, folded at 75 octets (3.1) without splitting a UTF-8 character."""
+    raw = f"{name}:{value}".encode()
+    if len(raw) <= 75:
+        return raw + b"\r\n"
+    parts, start, limit = [], 0, 75
+    while start < len(raw):
+        end = min(start + limit, len(raw))
+        while end < len(raw) and raw[end] & 0xC0 == 0x80:  # a continuation byte: cut before its character
+            end -= 1
+        parts.append(raw[start:end])
+        start, limit = end, 74  # a continuation line starts with one space
+    return b"\r\n ".join(parts) + b"\r\n"
+
+
+def _local(value, tz) -> str:
+    return value.astimezone(tz).strftime("%Y%m%dT%H%M%S")
+
+
+# The person's sessions with what an event names: plain rows, built once and bound per request.
+FEED_ROWS = (
+    select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at, LiveSession.sequence, LiveSession.status,
+           LiveClass.subject, Classroom.name.label("room"), School.name.label("school"),
+           User.name.label("main_teacher"))
+    .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+    .join(Classroom, Classroom.id == LiveClass.main_classroom_id)
+    .join(School, School.id == Classroom.school_id)
+    .join(User, User.id == LiveClass.main_teacher_id)
+    .where(LiveSession.live_class_id.in_(teacher_classes(bindparam("person_id"))),
+           LiveSession.ends_at > bindparam("since"))
+    .order_by(LiveSession.starts_at)
+    .limit(MAX_EVENTS)
+)
 
 
 def feed_for(person: User) -> bytes:
     tz = portal_tz()
-    sessions = db.session.execute(
-        select(LiveSession)
-        .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
-        .where(
-            LiveSession.live_class_id.in_(teacher_classes(person.id)),
-            LiveSession.ends_at > utcnow() - timedelta(days=PAST_DAYS),
-        )
-        .options(joinedload(LiveSession.live_class).joinedload(LiveClass.main_classroom)
-                 .joinedload(Classroom.school),
-                 joinedload(LiveSession.live_class).joinedload(LiveClass.main_teacher))
-        .order_by(LiveSession.starts_at)
-        .limit(MAX_EVENTS)
-    ).scalars().all()
+    tzid = str(tz)
+    rows = db.session.execute(FEED_ROWS, {"person_id": person.id,
+                                          "since": utcnow() - timedelta(days=PAST_DAYS)}).all()
     calendar = Calendar()
     calendar.add("prodid", "-//Urban-Rural Teaching Community//Dual-teacher classes//ZH")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", _("Dual-teacher classes of %(name)s", name=person.name))
-    calendar.add("x-wr-timezone", str(tz))
+    calendar.add("x-wr-timezone", tzid)
+    end = b"END:VCALENDAR\r\n"
+    head = calendar.to_ical().removesuffix(end)  # the events go before the end
     host = request.host.split(":")[0] or "portal"
-    stamp = utcnow()
-    for session in sessions:
-        live_class = session.live_class
-        room = live_class.main_classroom
-        event = Event()
-        event.add("uid", f"live-session-{session.id}@{host}")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", session.starts_at.astimezone(tz))
-        event.add("dtend", session.ends_at.astimezone(tz))
-        event.add("summary", _("Dual-teacher class: %(subject)s", subject=label(SUBJECT_LABELS, live_class.subject)))
-        event.add("location", f"{room.school.name} {room.name}")
-        event.add("description", _("Main teacher: %(name)s", name=live_class.main_teacher.name))
-        event.add("sequence", session.sequence)
-        event.add("status", "CANCELLED" if session.status == "cancelled" else "CONFIRMED")
-        calendar.add_component(event)
-    calendar.subcomponents.insert(0, _vtimezone(str(tz)))
-    return calendar.to_ical()
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    summaries: dict[str, str] = {}  # per subject: the same words on every event of a class
+    out = [head, _vtimezone(tzid)]
+    for row in rows:
+        summary = summaries.get(row.subject)
+        if summary is None:
+            summary = summaries[row.subject] = _text(
+                _("Dual-teacher class: %(subject)s", subject=label(SUBJECT_LABELS, row.subject)))
+        out += (
+            b"BEGIN:VEVENT\r\n",
+            _line("SUMMARY", summary),
+            _line(f"DTSTART;TZID={tzid}", _local(row.starts_at, tz)),
+            _line(f"DTEND;TZID={tzid}", _local(row.ends_at, tz)),
+            _line("DTSTAMP", stamp),
+            _line("UID", _text(f"live-session-{row.id}@{host}")),
+            _line("SEQUENCE", str(row.sequence)),
+            _line("STATUS", "CANCELLED" if row.status == "cancelled" else "CONFIRMED"),
+            _line("DESCRIPTION", _text(_("Main teacher: %(name)s", name=row.main_teacher))),
+            _line("LOCATION", _text(f"{row.school} {row.room}")),
+            b"END:VEVENT\r\n",
+        )
+    out.append(end)
+    return b"".join(out)
 
 
 @api.route("/calendar/<id:user_id>.ics")

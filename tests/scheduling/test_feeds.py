@@ -66,3 +66,27 @@ def test_nobody_else_reads_a_feed(client, api_token, make, world):
     assert client.get(f"{url}?token={api_token('bureau')}").status_code == 200
 
 
+
+
+def test_names_with_commas_and_long_lines_read_back_exactly(client, api_token, db, world):
+    # Long Chinese names fold across lines (75 octets, never inside a character); commas,
+    # semicolons and backslashes are escaped.
+    school = world["class"].main_classroom.school
+    school.name = "城关第一实验小学；东校区，" + "教学楼" * 12 + "\\北"
+    world["teacher"].name = "欧阳,明;远"
+    db.session.commit()
+    events = parse(client.get(f"/api/v1/calendar/{world['assistant'].id}.ics?token={api_token(world['assistant'])}"))
+    room = world["class"].main_classroom.name
+    assert {str(e["LOCATION"]) for e in events} == {f"{school.name} {room}"}
+    assert {str(e["DESCRIPTION"]) for e in events} == {"主讲教师：欧阳,明;远"}
+
+
+def test_the_feed_writes_lines_as_the_standard_says():
+    from portal.scheduling.feeds import _line, _text
+
+    folded = _line("LOCATION", _text("校" * 40))
+    lines = folded.split(b"\r\n")
+    assert folded.endswith(b"\r\n") and all(len(line) <= 75 for line in lines)
+    assert all(line.startswith(b" ") for line in lines[1:-1])
+    assert b"".join(line.removeprefix(b" ") for line in lines).decode() == "LOCATION:" + "校" * 40
+    assert _text("a,b;c\\d\r\ne") == "a\\,b\\;c\\\\d\\ne"
