@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -18,7 +18,6 @@ from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ACTIVITY_KIND_LABELS
 from ..core.locking import submitted_version
-from ..core.pagination import paginate
 from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import School
@@ -26,8 +25,8 @@ from ..resources import links as resource_links
 from . import activities
 from .blueprint import bp
 from .forms import ActivityForm, ActivityTypeForm, AttendanceForm, MinutesForm
-from .models import Activity, ActivityType, Community, Membership, Participant
-from .pages import load_community
+from .models import Activity, ActivityType, Community, Membership, Participant, hours_text
+from .pages import load_community, page_of
 from .permissions import (
     can_create_activity,
     can_edit_activity,
@@ -46,13 +45,29 @@ KIND_TYPES = {
 }
 
 
+# Statements built once: SQLAlchemy then reuses their cache keys instead of rebuilding them on
+# every request; the values come in as bind parameters.
+_ACTIVITY = (
+    select(Activity).where(Activity.id == bindparam("activity_id"))
+    .options(joinedload(Activity.community).joinedload(Community.leader), joinedload(Activity.host),
+             joinedload(Activity.custom_type))
+)
+# Who signed up, as plain rows: a big activity has hundreds, and the page shows only names,
+# schools and presence.
+_PARTICIPANTS = (
+    select(Participant.attended, User.id.label("user_id"), User.name, School.name.label("school_name"))
+    .join(User, User.id == Participant.user_id)
+    .outerjoin(School, School.id == User.school_id)
+    .where(Participant.activity_id == bindparam("activity_id"))
+    .order_by(School.name, User.name)
+    .limit(2000)
+)
+_MY_SIGNUP = select(Participant.attended).where(Participant.activity_id == bindparam("activity_id"),
+                                                Participant.user_id == bindparam("user_id"))
+
 
 def load_activity(activity_id: int) -> tuple[Activity, Membership | None]:
-    activity = db.session.execute(
-        select(Activity).where(Activity.id == activity_id)
-        .options(joinedload(Activity.community).joinedload(Community.leader), joinedload(Activity.host),
-                 joinedload(Activity.custom_type))
-    ).scalar_one_or_none()
+    activity = db.session.execute(_ACTIVITY, {"activity_id": activity_id}).scalar_one_or_none()
     if activity is None or not can_view_community(current_user, activity.community):
         abort(404)
     return activity, membership_of(current_user, activity.community)
@@ -61,31 +76,47 @@ def load_activity(activity_id: int) -> tuple[Activity, Membership | None]:
 # --- lists -------------------------------------------------------------------------------------
 
 
+def _listed(past: bool):
+    """One page of a community's past or coming activities, as rows of the columns the list shows
+    (whether there are minutes, not the minutes), and their count."""
+    where = (Activity.community_id == bindparam("community_id"),
+             Activity.ends_at < bindparam("now") if past else Activity.ends_at >= bindparam("now"))
+    stmt = (
+        select(Activity.id, Activity.title, Activity.kind, Activity.starts_at, Activity.ends_at,
+               Activity.is_online, Activity.place, Activity.hours_tenths, Activity.signup_count,
+               Activity.cancelled_at, (Activity.minutes_html != "").label("has_minutes"),
+               User.name.label("host_name"), ActivityType.name.label("custom_type_name"))
+        .outerjoin(User, User.id == Activity.host_id)
+        .outerjoin(ActivityType, ActivityType.id == Activity.custom_type_id)
+        .where(*where)
+        .order_by(Activity.starts_at.desc() if past else Activity.starts_at)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return stmt, select(func.count()).select_from(Activity).where(*where)
+
+
+_PAST, _UPCOMING = _listed(True), _listed(False)
+_SIGNED_UP = select(Participant.activity_id).where(Participant.user_id == bindparam("user_id"),
+                                                   Participant.activity_id.in_(bindparam("ids", expanding=True)))
+
+
 @bp.route("/communities/<id:community_id>/activities", endpoint="activities")
 @login_required
 def activities_list(community_id: int):
     community, membership = load_community(community_id)
     when = request.args.get("when", "upcoming")
-    now = datetime.now(portal_tz())
-    stmt = (
-        select(Activity)
-        .where(Activity.community_id == community.id)
-        .options(joinedload(Activity.host), joinedload(Activity.custom_type))
-    )
-    if when == "past":
-        stmt = stmt.where(Activity.ends_at < now).order_by(Activity.starts_at.desc())
-    else:
+    if when != "past":
         when = "upcoming"
-        stmt = stmt.where(Activity.ends_at >= now).order_by(Activity.starts_at)
-    page = paginate(db.session, stmt)
+    stmt, count = _PAST if when == "past" else _UPCOMING
+    page = page_of(stmt, count, {"community_id": community.id, "now": datetime.now(portal_tz())})
     mine = set()
     if membership is not None and page.items:
         mine = set(db.session.execute(
-            select(Participant.activity_id).where(
-                Participant.user_id == current_user.id, Participant.activity_id.in_([a.id for a in page.items]))
+            _SIGNED_UP, {"user_id": current_user.id, "ids": [a.id for a in page.items]}
         ).scalars())
     return render_template("communities/activities.html", community=community, membership=membership,
-                           tab="activities", page=page, when=when, mine=mine,
+                           tab="activities", page=page, when=when, mine=mine, hours_text=hours_text,
                            can_plan=can_create_activity(current_user, community, membership))
 
 
@@ -197,19 +228,11 @@ def activity(activity_id: int):
     editable = can_edit_activity(current_user, activity, membership)
     participants = []
     if readable or editable:
-        participants = db.session.execute(
-            select(Participant, User, School.name)
-            .join(User, User.id == Participant.user_id)
-            .outerjoin(School, School.id == User.school_id)
-            .where(Participant.activity_id == activity.id)
-            .order_by(School.name, User.name)
-            .limit(2000)
-        ).all()
-    mine = next((p for p, user, _school in participants if user.id == current_user.id), None)
+        participants = db.session.execute(_PARTICIPANTS, {"activity_id": activity.id}).all()
+    user_id = current_user.id
+    mine = next((p for p in participants if p.user_id == user_id), None)
     if mine is None and membership is not None and not participants:
-        mine = db.session.execute(
-            select(Participant).where(Participant.activity_id == activity.id, Participant.user_id == current_user.id)
-        ).scalar_one_or_none()
+        mine = db.session.execute(_MY_SIGNUP, {"activity_id": activity.id, "user_id": user_id}).one_or_none()
     minutes_form = MinutesForm()
     minutes_form.minutes.data = activity.minutes_html
     return render_template(

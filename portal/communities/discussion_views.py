@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
+from ..accounts.models import User
 from ..core.errors import DomainError
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
@@ -22,11 +23,50 @@ from . import discussions
 from .blueprint import bp
 from .discussion_forms import ReplyForm, ThreadForm
 from .models import Community, Post, Thread
+from .pages import page_of
 from .permissions import can_edit_post, can_edit_thread, can_moderate, can_post, can_read_community, membership_of
 
 
 def _community_options():
     return (joinedload(Community.leader), joinedload(Community.county))
+
+
+# Statements built once, values as bind parameters: SQLAlchemy then reuses their cache keys
+# instead of rebuilding them on every request.
+_COMMUNITY = select(Community).where(Community.id == bindparam("community_id")).options(*_community_options())
+_THREAD = (
+    select(Thread)
+    .where(Thread.id == bindparam("thread_id"))
+    .options(joinedload(Thread.author), joinedload(Thread.community).options(*_community_options()))
+)
+_LISTED = (Thread.community_id == bindparam("community_id"), Thread.deleted_at.is_(None))
+_THREAD_COUNT = select(func.count()).select_from(Thread).where(*_LISTED)
+# The list shows titles and counts: rows without the bodies or the authors' whole accounts.
+_THREADS = (
+    select(Thread.id, Thread.title, Thread.is_pinned, Thread.is_locked, Thread.reply_count, Thread.last_post_at,
+           User.name.label("author_name"))
+    .join(User, User.id == Thread.author_id)
+    .where(*_LISTED)
+    .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_REPLY_COUNT = select(func.count()).where(Post.thread_id == bindparam("thread_id"))
+# The page's replies are picked from the index alone, then joined to their authors: with the join
+# under the OFFSET, the last page of a 5,000-reply thread looked up every earlier reply's author.
+# Only the authors' names are shown.
+_REPLIES = (
+    select(Post)
+    .where(Post.id.in_(
+        select(Post.id)
+        .where(Post.thread_id == bindparam("thread_id"))
+        .order_by(Post.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    ))
+    .options(joinedload(Post.author).load_only(User.name))
+    .order_by(Post.id)
+)
 
 
 def _forbidden(community: Community, membership):
@@ -38,9 +78,7 @@ def _forbidden(community: Community, membership):
 
 
 def _load_community(community_id: int) -> Community:
-    community = db.session.execute(
-        select(Community).where(Community.id == community_id).options(*_community_options())
-    ).unique().scalar_one_or_none()
+    community = db.session.execute(_COMMUNITY, {"community_id": community_id}).unique().scalar_one_or_none()
     if community is None:
         abort(404)
     return community
@@ -48,11 +86,7 @@ def _load_community(community_id: int) -> Community:
 
 def _load_thread(thread_id: int):
     """The thread, its community and the viewer's membership, or the response that refuses them."""
-    thread = db.session.execute(
-        select(Thread)
-        .where(Thread.id == thread_id)
-        .options(joinedload(Thread.author), joinedload(Thread.community).options(*_community_options()))
-    ).unique().scalar_one_or_none()
+    thread = db.session.execute(_THREAD, {"thread_id": thread_id}).unique().scalar_one_or_none()
     if thread is None:
         abort(404)
     community = thread.community
@@ -86,24 +120,14 @@ def threads(community_id: int):
     membership = membership_of(current_user, community)
     if not can_read_community(current_user, community, membership):
         return _forbidden(community, membership)
-    page_number, per_page = page_args(discussions.THREADS_PER_PAGE)
-    where = (Thread.community_id == community.id, Thread.deleted_at.is_(None))
-    total = db.session.execute(select(func.count()).select_from(Thread).where(*where)).scalar_one()
-    items = db.session.execute(
-        select(Thread)
-        .where(*where)
-        .options(joinedload(Thread.author))
-        .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-        .limit(per_page)
-        .offset((page_number - 1) * per_page)
-    ).scalars().all()
+    page = page_of(_THREADS, _THREAD_COUNT, {"community_id": community.id}, discussions.THREADS_PER_PAGE)
     return render_template(
         "communities/threads.html",
         community=community,
         membership=membership,
         tab="threads",
         forbidden=False,
-        page=Page(items=list(items), total=total, page=page_number, per_page=per_page),
+        page=page,
         can_start=can_post(current_user, community, membership),
     )
 
@@ -140,16 +164,11 @@ def new_thread(community_id: int):
 def _replies(thread: Thread, page_number: int | None = None) -> Page:
     """One page of replies in order, their authors loaded with them (two queries)."""
     number, per_page = page_args(discussions.REPLIES_PER_PAGE)
-    total = db.session.execute(select(func.count()).where(Post.thread_id == thread.id)).scalar_one()
+    total = db.session.execute(_REPLY_COUNT, {"thread_id": thread.id}).scalar_one()
     if page_number == -1:  # the last page, where a new reply lands
         number = max(1, -(-total // per_page))
     items = db.session.execute(
-        select(Post)
-        .where(Post.thread_id == thread.id)
-        .options(joinedload(Post.author))
-        .order_by(Post.id)
-        .limit(per_page)
-        .offset((number - 1) * per_page)
+        _REPLIES, {"thread_id": thread.id, "limit": per_page, "offset": (number - 1) * per_page}
     ).scalars().all()
     return Page(items=list(items), total=total, page=number, per_page=per_page)
 

@@ -21,7 +21,7 @@ from datetime import date
 from flask import current_app
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -115,18 +115,21 @@ def elapsed_months(today: date) -> int:
     return (CYCLE_YEARS - 1) * 12 + (today.month - 9) % 12 + 1
 
 
+# Built once (every ledger page asks): SQLAlchemy reuses its cache key; values are bound.
+_YEAR_SUMS = (
+    select(TrainingRecord.school_year, func.sum(TrainingRecord.hours_tenths))
+    .where(TrainingRecord.user_id == bindparam("user_id"),
+           TrainingRecord.school_year.between(bindparam("first"), bindparam("current")))
+    .group_by(TrainingRecord.school_year)
+)
+
+
 def ledger(user: User, today: date | None = None) -> Ledger:
     """The person's totals for the five school years of the rolling cycle: one grouped query."""
     today = today or local_today()
     current = school_year_of(today)
     first = current - CYCLE_YEARS + 1
-    sums = dict(
-        db.session.execute(
-            select(TrainingRecord.school_year, func.sum(TrainingRecord.hours_tenths))
-            .where(TrainingRecord.user_id == user.id, TrainingRecord.school_year.between(first, current))
-            .group_by(TrainingRecord.school_year)
-        ).all()
-    )
+    sums = dict(db.session.execute(_YEAR_SUMS, {"user_id": user.id, "first": first, "current": current}).all())
     years = [YearTotal(year, int(sums.get(year) or 0)) for year in range(first, current + 1)]
     target = max(int(current_app.config.get("TRAINING_HOURS_TARGET", 360)), 0)
     result = Ledger(user=user, today=today, years=years, target=target)

@@ -7,7 +7,7 @@ import io
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -16,13 +16,13 @@ from ..core.errors import DomainError
 from ..core.exports import XLSX_MIMETYPE
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
-from ..core.pagination import paginate
 from ..core.templating import nav_item
 from ..extensions import db
 from . import hours
 from .blueprint import bp
 from .hours_forms import ExternalHoursForm
-from .models import TrainingRecord
+from .models import Activity, TrainingRecord, hours_text
+from .pages import page_of
 from .permissions import can_record_hours, can_view_hours
 
 EXPORT_LIMIT = 10_000
@@ -40,9 +40,24 @@ def _person(user_id: int) -> User:
     return person
 
 
+# The page's lines of the ledger (the order of records_query), built once with bound values, as
+# rows: whether the activity still exists rather than the whole activity.
+_RECORDS = (
+    select(TrainingRecord.id, TrainingRecord.earned_on, TrainingRecord.title, TrainingRecord.source,
+           TrainingRecord.hours_tenths, TrainingRecord.school_year, TrainingRecord.activity_id,
+           Activity.id.label("linked_activity_id"))
+    .outerjoin(Activity, Activity.id == TrainingRecord.activity_id)
+    .where(TrainingRecord.user_id == bindparam("user_id"))
+    .order_by(TrainingRecord.earned_on.desc(), TrainingRecord.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_RECORD_COUNT = select(func.count()).where(TrainingRecord.user_id == bindparam("user_id"))
+
+
 def _page(person: User, form: ExternalHoursForm | None = None):
     data = hours.ledger(person)
-    page = paginate(db.session, hours.records_query(person), default_per_page=50)
+    page = page_of(_RECORDS, _RECORD_COUNT, {"user_id": person.id}, default_per_page=50)
     may_record = can_record_hours(current_user, person)
     return render_template(
         "communities/hours.html",
@@ -51,6 +66,7 @@ def _page(person: User, form: ExternalHoursForm | None = None):
         ledger=data,
         page=page,
         sources=hours.SOURCE_LABELS,
+        hours_text=hours_text,
         can_record=may_record,
         form=(form or ExternalHoursForm()) if may_record else None,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -12,17 +12,40 @@ from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
-from ..core.pagination import paginate
+from ..core.labels import MEMBER_ROLE_LABELS
 from ..extensions import db
 from ..org.models import School
 from . import services
 from .blueprint import bp
 from .forms import AddMemberForm
 from .models import Membership
-from .pages import fail, find_user, load_community, refuse
+from .pages import fail, find_user, load_community, page_of, refuse
 from .permissions import can_manage_community, can_manage_members, can_read_community, can_view_community, membership_of
 
 # --- members -----------------------------------------------------------------------------------
+
+# Built once, values as bind parameters (SQLAlchemy reuses their cache keys); rows of the
+# columns the page shows rather than whole memberships and users.
+_MEMBERS = (
+    select(Membership.id, Membership.role, Membership.joined_at, User.name, School.name.label("school_name"))
+    .join(User, User.id == Membership.user_id)
+    .outerjoin(School, School.id == User.school_id)
+    .where(Membership.community_id == bindparam("community_id"), Membership.status == "active")
+    .order_by(Membership.role != "leader", Membership.role != "core", School.name, User.name)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+# Every membership has its user (a foreign key), so the count needs neither users nor schools.
+_MEMBER_COUNT = select(func.count()).where(Membership.community_id == bindparam("community_id"),
+                                           Membership.status == "active")
+_PENDING = (
+    select(Membership.id, Membership.note, User.name, User.username, School.name.label("school_name"))
+    .join(User, User.id == Membership.user_id)
+    .outerjoin(School, School.id == User.school_id)
+    .where(Membership.community_id == bindparam("community_id"), Membership.status == "pending")
+    .order_by(Membership.created_at)
+    .limit(200)
+)
 
 
 @bp.route("/communities/<id:community_id>/members")
@@ -31,27 +54,14 @@ def members(community_id: int):
     community, membership = load_community(community_id)
     if not can_read_community(current_user, community, membership):
         refuse(_("Only members can see who is in this community."))
-    stmt = (
-        select(Membership, User, School.name)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(School, School.id == User.school_id)
-        .where(Membership.community_id == community.id, Membership.status == "active")
-        .order_by(Membership.role != "leader", Membership.role != "core", School.name, User.name)
-    )
-    page = paginate(db.session, stmt, scalars=False, default_per_page=50)
+    params = {"community_id": community.id}
+    page = page_of(_MEMBERS, _MEMBER_COUNT, params, default_per_page=50)
     manage = can_manage_members(current_user, community, membership)
-    pending = []
-    if manage:
-        pending = db.session.execute(
-            select(Membership, User, School.name)
-            .join(User, User.id == Membership.user_id)
-            .outerjoin(School, School.id == User.school_id)
-            .where(Membership.community_id == community.id, Membership.status == "pending")
-            .order_by(Membership.created_at)
-            .limit(200)
-        ).all()
+    pending = db.session.execute(_PENDING, params).all() if manage else []
     return render_template("communities/members.html", community=community, membership=membership,
-                           tab="members", page=page, pending=pending, manage=manage, add_form=AddMemberForm())
+                           tab="members", page=page, pending=pending, manage=manage, add_form=AddMemberForm(),
+                           # translated once per page, not once per member
+                           role_labels={code: str(text) for code, text in MEMBER_ROLE_LABELS.items()})
 
 
 @bp.route("/communities/<id:community_id>/members", methods=["POST"])

@@ -5,27 +5,40 @@ from __future__ import annotations
 
 from flask import abort, flash
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..accounts.services import normalise_username
 from ..core.errors import DomainError, Invalid
 from ..core.i18n import lazy_gettext as _l
+from ..core.pagination import Page, page_args
 from ..extensions import db
 from .models import Community, Membership
 from .permissions import can_view_community, membership_of
 
+# Built once: SQLAlchemy reuses the statement's cache key instead of rebuilding it per request.
+_COMMUNITY = (
+    select(Community).where(Community.id == bindparam("community_id"))
+    .options(joinedload(Community.leader), joinedload(Community.county))
+)
+
 
 def load_community(community_id: int) -> tuple[Community, Membership | None]:
     """The community (404 if missing, or closed for all but its managers) and the viewer's membership."""
-    community = db.session.execute(
-        select(Community).where(Community.id == community_id).options(joinedload(Community.leader),
-                                                                      joinedload(Community.county))
-    ).scalar_one_or_none()
+    community = db.session.execute(_COMMUNITY, {"community_id": community_id}).scalar_one_or_none()
     if community is None or not can_view_community(current_user, community):
         abort(404)
     return community, membership_of(current_user, community)
+
+
+def page_of(stmt, count_stmt, params: dict, default_per_page: int = 20) -> Page:
+    """``paginate`` for statements built once: ``stmt`` ends in ``.limit(bindparam("limit"))
+    .offset(bindparam("offset"))`` and ``count_stmt`` counts its rows; both take ``params``."""
+    number, per_page = page_args(default_per_page)
+    total = db.session.execute(count_stmt, params).scalar_one()
+    items = db.session.execute(stmt, {**params, "limit": per_page, "offset": (number - 1) * per_page}).all()
+    return Page(items=items, total=total, page=number, per_page=per_page)
 
 
 def fail(exc: DomainError, view, **kwargs):

@@ -6,7 +6,7 @@ the caller with ``membership_of``, so a page asks many questions with one query.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..extensions import db
@@ -17,13 +17,16 @@ from .models import Activity, Community, Membership, Post, Project, Thread
 ELIGIBLE_ROLES = {"teacher": (TEACHER, PRINCIPAL, RESEARCHER), "principal": (PRINCIPAL, RESEARCHER)}
 
 
+# Built once (every community page asks): SQLAlchemy reuses the statement's cache key.
+_MEMBERSHIP = select(Membership).where(Membership.community_id == bindparam("community_id"),
+                                       Membership.user_id == bindparam("user_id"))
+
+
 def membership_of(user, community: Community | int) -> Membership | None:
     if not (user and user.is_authenticated):
         return None
     community_id = community if isinstance(community, int) else community.id
-    return db.session.execute(
-        select(Membership).where(Membership.community_id == community_id, Membership.user_id == user.id)
-    ).scalar_one_or_none()
+    return db.session.execute(_MEMBERSHIP, {"community_id": community_id, "user_id": user.id}).scalar_one_or_none()
 
 
 def _active(membership: Membership | None) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
@@ -13,17 +15,16 @@ from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
-from ..core.pagination import paginate
 from ..core.sanitize import strip_controls
 from ..core.templating import nav_item
 from ..core.timeutil import local_now
 from ..extensions import db
-from ..org.models import County
+from ..org.models import County, School
 from . import activity_views, discussion_views, hours_views, member_views, project_views, services  # noqa: F401  (routes on bp)
 from .blueprint import bp
 from .forms import CommunityFilterForm, CommunityForm, DescriptionForm, JoinForm
-from .models import KINDS, Activity, Community, Membership, Thread
-from .pages import fail, find_user, load_community
+from .models import KINDS, Activity, Community, Membership, Thread, hours_text
+from .pages import fail, find_user, load_community, page_of
 from .permissions import (
     can_ask_to_join,
     can_create_activity,
@@ -42,33 +43,65 @@ nav_item("communities.index", _l("Communities"), (BUREAU, RESEARCHER, PRINCIPAL,
 # --- list ------------------------------------------------------------------------------------
 
 
+_MINE = aliased(Membership)
+_LEADER = aliased(User)
+
+
+@cache
+def _index_statements(scoped: bool, active_only: bool, named: bool, of_kind: bool, mine_only: bool):
+    """The list's page and count statements for one combination of filters, built once (SQLAlchemy
+    then reuses their cache keys); the values come in as bind parameters. The page's columns
+    only: no descriptions."""
+    where = []
+    if scoped:
+        where.append(or_(Community.county_id.is_(None), Community.county_id == bindparam("scope")))
+    if active_only:
+        where.append(Community.is_active.is_(True))
+    if named:
+        where.append(Community.name.contains(bindparam("q"), escape="/"))
+    if of_kind:
+        where.append(Community.kind == bindparam("kind"))
+    if mine_only:
+        where.append(_MINE.status.in_(("active", "pending")))
+    my_membership = and_(_MINE.community_id == Community.id, _MINE.user_id == bindparam("user_id"))
+    stmt = (
+        select(Community.id, Community.name, Community.kind, Community.subject, Community.stage,
+               Community.member_count, Community.is_active, _LEADER.name.label("leader_name"),
+               _MINE.status.label("my_status"), _MINE.role.label("my_role"), County.name.label("county_name"))
+        .outerjoin(_LEADER, _LEADER.id == Community.leader_id)
+        .outerjoin(_MINE, my_membership)
+        .outerjoin(County, County.id == Community.county_id)
+        .where(*where)
+        .order_by(Community.is_active.desc(), Community.kind, County.name.is_not(None), County.name, Community.name)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    # The outer joins are to at most one row each (a leader, a county, one membership per person),
+    # so they change no count; only the "mine" filter needs the membership.
+    count = select(func.count()).select_from(Community)
+    if mine_only:
+        count = count.outerjoin(_MINE, my_membership)
+    return stmt, count.where(*where)
+
+
 @bp.route("/communities")
 @login_required
 def index():
     form = CommunityFilterForm(request.args)
-    mine = aliased(Membership)
-    leader = aliased(User)
-    stmt = (
-        select(Community, leader.name, mine.status, mine.role, County.name)
-        .outerjoin(leader, leader.id == Community.leader_id)
-        .outerjoin(mine, and_(mine.community_id == Community.id, mine.user_id == current_user.id))
-        .outerjoin(County, County.id == Community.county_id)
-        .order_by(Community.is_active.desc(), Community.kind, County.name.is_not(None), County.name, Community.name)
-    )
-    if not (current_user.role == BUREAU and current_user.county_id is None):
-        scope = current_user.scope_county_id
-        if scope is not None:
-            stmt = stmt.where(or_(Community.county_id.is_(None), Community.county_id == scope))
-    if current_user.role != BUREAU:
-        stmt = stmt.where(Community.is_active.is_(True))
+    params = {"user_id": current_user.id}
+    city_bureau = current_user.role == BUREAU and current_user.county_id is None
+    scope = None if city_bureau else current_user.scope_county_id
+    if scope is not None:
+        params["scope"] = scope
     query = strip_controls(form.q.data or "").strip()
     if query:
-        stmt = stmt.where(Community.name.contains(query, autoescape=True))
+        # What contains(..., autoescape=True) does to a literal, done here for a bound value.
+        params["q"] = query.replace("/", "//").replace("%", "/%").replace("_", "/_")
     if form.kind.data in KINDS:
-        stmt = stmt.where(Community.kind == form.kind.data)
-    if form.mine.data:
-        stmt = stmt.where(mine.status.in_(("active", "pending")))
-    page = paginate(db.session, stmt, scalars=False)
+        params["kind"] = form.kind.data
+    stmt, count = _index_statements(scope is not None, current_user.role != BUREAU, bool(query),
+                                    form.kind.data in KINDS, bool(form.mine.data))
+    page = page_of(stmt, count, params)
     return render_template("communities/index.html", page=page, form=form,
                            can_create=can_create_community(current_user))
 
@@ -176,42 +209,49 @@ def set_community_active(community_id: int):
 # --- a community's page ------------------------------------------------------------------------
 
 
+# The overview's lists, built once with their values as bind parameters, as rows of the columns
+# shown (no descriptions, bodies or whole accounts).
+_UPCOMING = (
+    select(Activity.id, Activity.title, Activity.starts_at, Activity.is_online, Activity.place,
+           Activity.hours_tenths)
+    .where(Activity.community_id == bindparam("community_id"), Activity.ends_at >= bindparam("now"),
+           Activity.cancelled_at.is_(None))
+    .order_by(Activity.starts_at)
+    .limit(5)
+)
+_LATEST_THREADS = (
+    select(Thread.id, Thread.title, Thread.reply_count, Thread.last_post_at, User.name.label("author_name"))
+    .join(User, User.id == Thread.author_id)
+    .where(Thread.community_id == bindparam("community_id"), Thread.deleted_at.is_(None))
+    .order_by(Thread.last_post_at.desc())
+    .limit(5)
+)
+_CORE = (
+    select(User.id, User.name, User.school_id, School.name.label("school_name"))
+    .join(Membership, Membership.user_id == User.id)
+    .outerjoin(School, School.id == User.school_id)
+    .where(Membership.community_id == bindparam("community_id"), Membership.status == "active",
+           Membership.role.in_(("leader", "core")))
+    .order_by(Membership.role.desc(), User.name)
+    .limit(12)
+)
+
+
 @bp.route("/communities/<id:community_id>", endpoint="community")
 @login_required
 def show_community(community_id: int):
     community, membership = load_community(community_id)
     readable = can_read_community(current_user, community, membership)
-    now = local_now()
-    upcoming = db.session.execute(
-        select(Activity)
-        .where(Activity.community_id == community.id, Activity.ends_at >= now, Activity.cancelled_at.is_(None))
-        .options(joinedload(Activity.host))
-        .order_by(Activity.starts_at)
-        .limit(5)
-    ).scalars().all()
-    threads = []
-    if readable:
-        threads = db.session.execute(
-            select(Thread)
-            .where(Thread.community_id == community.id, Thread.deleted_at.is_(None))
-            .options(joinedload(Thread.author))
-            .order_by(Thread.last_post_at.desc())
-            .limit(5)
-        ).scalars().all()
-    core = db.session.execute(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.community_id == community.id, Membership.status == "active",
-               Membership.role.in_(("leader", "core")))
-        .options(joinedload(User.school))
-        .order_by(Membership.role.desc(), User.name)
-        .limit(12)
-    ).scalars().all()
+    params = {"community_id": community.id}
+    upcoming = db.session.execute(_UPCOMING, {**params, "now": local_now()}).all()
+    threads = db.session.execute(_LATEST_THREADS, params).all() if readable else []
+    core = db.session.execute(_CORE, params).all()
     return render_template(
         "communities/community.html",
         community=community,
         membership=membership,
         tab="overview",
+        hours_text=hours_text,
         readable=readable,
         upcoming=upcoming,
         threads=threads,
