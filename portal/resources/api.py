@@ -18,7 +18,7 @@ from ..core.errors import Invalid, NotFound
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS
-from ..core.pagination import paginate
+from ..core.pagination import page_args
 from ..core.sqlite import writes_on_get
 from ..core.timeutil import isoformat_local
 from ..core.uploads import send_upload
@@ -106,8 +106,12 @@ def list_resources():
     raw = request.args.get("grade") or ""
     if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 2 and 1 <= int(raw) <= 12):
         raise BadRequest(_l("The grade must be a whole number from 1 to 12."), field="grade")
-    stmt = services.resource_listing(
+    page, per_page = page_args()
+    found = services.resource_page(
         current_user,
+        page=page,
+        per_page=per_page,
+        cards=False,
         q=request.args.get("q"),
         subject=query_choice("subject", tuple(SUBJECT_LABELS)),
         stage=query_choice("stage", services.STAGES),
@@ -117,7 +121,7 @@ def list_resources():
         sort=query_choice("sort", services.SORTS),
         mine=request.args.get("mine") in ("1", "true"),
     )
-    return jsonify(listing(paginate(db.session, stmt), resource_json))
+    return jsonify(listing(found, resource_json))
 
 
 @api.route("/resources/<id:resource_id>")

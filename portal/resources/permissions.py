@@ -3,7 +3,9 @@ filter through ``visible_resources`` and ask ``can_view_resource``: the same row
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, false, literal, or_, select, true, union_all
+from functools import cache
+
+from sqlalchemy import Date, and_, bindparam, case, false, literal, or_, select, true, union_all
 
 from ..communities.models import Community, Membership
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
@@ -24,12 +26,52 @@ def visible_resources(user):
     private: the owner only. The owner always sees their own; the bureau sees every
     resource of its scope that is not private (it supervises what is shared there, as it takes
     resources down there): a county's bureau its county's, the city's all. Deleted ones: nobody."""
+    return _visibility(*visibility_of(user))
+
+
+def visibility_of(user) -> tuple[tuple, dict]:
+    """``visible_resources`` in two parts, for statements built once and run many times: which
+    form of the rule applies to ``user`` (the key of ``visibility_clause``) and the values of its
+    bind parameters."""
     if not has_role(user, *SIGNED_IN):
-        return false()
+        return ("nobody",), {}
     if user.role == BUREAU:
-        by_level = Resource.visibility != "private"
+        values = {"visible_owner": user.id}
         if user.county_id is not None:
-            by_level = and_(by_level, or_(Resource.visibility == "public", Resource.county_id == user.county_id))
+            values["visible_county"] = user.county_id
+        return ("bureau", user.county_id is not None), values
+    communities, partnerships = _audiences_of(user)
+    values = {"visible_owner": user.id}
+    if communities:
+        values["visible_communities"] = communities
+    if partnerships:
+        values["visible_partnerships"] = partnerships
+    return ("member", bool(communities), bool(partnerships)), values
+
+
+@cache  # a handful of keys: see visibility_of
+def visibility_clause(shape: tuple):
+    """The WHERE clause of ``visible_resources`` for one key of ``visibility_of``, its values
+    left as bind parameters for the execution to give. Built once per key: building it (and its
+    cache key) on every list cost more than running the statement."""
+    return _visibility(shape)
+
+
+def _visibility(shape: tuple, values: dict | None = None):
+    """The rule for one key of ``visibility_of``; given ``values``, they are bound in it."""
+
+    def param(name: str, **kw):
+        if values is None:
+            return bindparam(name, **kw)
+        return bindparam(name, values[name], unique=True, **kw)  # unique: a statement may hold the rule twice
+
+    if shape[0] == "nobody":
+        return false()
+    if shape[0] == "bureau":
+        by_level = Resource.visibility != "private"
+        if shape[1]:
+            by_level = and_(by_level, or_(Resource.visibility == "public",
+                                          Resource.county_id == param("visible_county")))
     else:
         # One CASE on the level rather than an OR of indexable terms, so a list ordered by date
         # reads the newest rows until the page is full instead of collecting every public row
@@ -38,42 +80,56 @@ def visible_resources(user):
         # in the statement: with subqueries there, PostgreSQL built the set of every resource
         # shared with them on each list (16,000 for a member of a city-wide community; 27 ms for
         # the count of a list, 6 ms this way), and SQLite an IN list of them (3-4 ms).
-        communities, partnerships = _audiences_of(user)
+        _member, communities, partnerships = shape
         by_level = case(
             (Resource.visibility == "public", true()),
-            (Resource.visibility == "community", _shared_with(ResourceAudience.community_id, communities)),
-            (Resource.visibility == "pairing", _shared_with(ResourceAudience.partnership_id, partnerships)),
+            (Resource.visibility == "community",
+             _shared_with(ResourceAudience.community_id, param("visible_communities", expanding=True))
+             if communities else false()),
+            (Resource.visibility == "pairing",
+             _shared_with(ResourceAudience.partnership_id, param("visible_partnerships", expanding=True))
+             if partnerships else false()),
             else_=false(),
         )
-    return and_(Resource.deleted_at.is_(None), or_(by_level, Resource.owner_id == user.id))
+    return and_(Resource.deleted_at.is_(None), or_(by_level, Resource.owner_id == param("visible_owner")))
 
 
-def _shared_with(column, ids: list[int]):
+def _shared_with(column, ids):
     """EXISTS: the resource (of the outer query) is shared with one of ``ids`` (an index probe)."""
-    if not ids:
-        return false()
     return select(ResourceAudience.id).where(ResourceAudience.resource_id == Resource.id, column.in_(ids)).exists()
+
+
+def _audiences_statement(with_school: bool):
+    communities = (
+        select(literal("community"), Membership.community_id)
+        .join(Community, Community.id == Membership.community_id)
+        .where(Membership.user_id == bindparam("user"), Membership.status == "active",
+               Community.is_active.is_(True))
+    )
+    if not with_school:
+        return communities
+    school = bindparam("school")
+    return union_all(communities, select(literal("pairing"), Partnership.id).where(
+        active_filter(bindparam("today", type_=Date)),
+        or_(Partnership.lead_school_id == school,
+            Partnership.id.in_(select(PartnershipSchool.partnership_id).where(PartnershipSchool.school_id == school))),
+    ))
+
+
+# Built once (every list asks): for people without a school, and with one.
+_AUDIENCES = {False: _audiences_statement(False), True: _audiences_statement(True)}
 
 
 def _audiences_of(user) -> tuple[list[int], list[int]]:
     """The active communities the person is an active member of, and the partnerships active
     today of their school (as lead or member): one query."""
-    communities = (
-        select(literal("community"), Membership.community_id)
-        .join(Community, Community.id == Membership.community_id)
-        .where(Membership.user_id == user.id, Membership.status == "active", Community.is_active.is_(True))
-    )
     if user.school_id is None:
-        stmt = communities
+        rows = db.session.execute(_AUDIENCES[False], {"user": user.id})
     else:
-        school = user.school_id
-        stmt = union_all(communities, select(literal("pairing"), Partnership.id).where(
-            active_filter(local_today()),
-            or_(Partnership.lead_school_id == school,
-                Partnership.id.in_(select(PartnershipSchool.partnership_id).where(PartnershipSchool.school_id == school))),
-        ))
+        rows = db.session.execute(_AUDIENCES[True], {"user": user.id, "school": user.school_id,
+                                                     "today": local_today()})
     found: dict[str, list[int]] = {"community": [], "pairing": []}
-    for kind, target in db.session.execute(stmt):
+    for kind, target in rows:
         found[kind].append(target)
     return sorted(found["community"]), sorted(found["pairing"])
 

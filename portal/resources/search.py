@@ -25,7 +25,22 @@ One service, two backends (the indexes are in ``search_ddl``):
 
 from __future__ import annotations
 
-from sqlalchemy import ARRAY, Select, Text, cast, column, false, func, literal_column, select, table
+from functools import cache
+
+from sqlalchemy import (
+    ARRAY,
+    Select,
+    String,
+    Text,
+    bindparam,
+    cast,
+    column,
+    false,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import array
 
 from ..core.sanitize import strip_controls
@@ -37,6 +52,7 @@ MAX_QUERY = 50
 TRIGRAM = 3  # the shortest query a trigram index answers directly
 MAX_TERMS = 2000  # a short query starting more distinct trigrams than this reads the column instead
 TERMINATOR = "\n\n"  # never in a query (whitespace is collapsed to single spaces)
+ESCAPE = "/"  # of LIKE patterns
 
 _fts = table(search_ddl.FTS_TABLE, column("rowid"))
 _vocab = table(search_ddl.FTS_TABLE + "_vocab", column("term"))
@@ -58,8 +74,15 @@ def fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
-def _newest(stmt: Select) -> Select:
-    return stmt.order_by(Resource.created_at.desc(), Resource.id.desc())
+# Built once, values bound per search: building a statement and its cache key on every search
+# cost more than running it.
+_VOCAB = (select(_vocab.c.term).where(_vocab.c.term >= bindparam("lo"), _vocab.c.term < bindparam("hi"))
+          .limit(bindparam("most")))
+
+
+def _like_escaped(q: str) -> str:
+    """``q`` for ``LIKE ... ESCAPE '/'``: its ``%``, ``_`` and ``/`` are text (as ``autoescape``)."""
+    return q.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
 
 
 def _fts_query(q: str) -> str | None:
@@ -68,11 +91,63 @@ def _fts_query(q: str) -> str | None:
     if len(q) >= TRIGRAM:
         return fts_phrase(q)
     terms = [term for term in db.session.execute(
-        select(_vocab.c.term).where(_vocab.c.term >= q, _vocab.c.term < q + "\U0010ffff").limit(MAX_TERMS + 1)
+        _VOCAB, {"lo": q, "hi": q + "\U0010ffff", "most": MAX_TERMS + 1}
     ).scalars() if term.startswith(q)]
     if len(terms) > MAX_TERMS:
         return None
     return " OR ".join(fts_phrase(term) for term in terms)
+
+
+def search_of(q: str) -> tuple[str, dict]:
+    """How the normalised query ``q`` is looked for on this database (the key of
+    ``search_clause``) and the values of its bind parameters. "all": no query."""
+    if not q:
+        return "all", {}
+    values = {"search_title": _like_escaped(q)}
+    if db.session.get_bind().dialect.name == "sqlite":
+        query = _fts_query(q)
+        if query == "":
+            return "nothing", {}
+        if query is not None:
+            return "fts", {**values, "search_fts": query}
+        return "scan", {**values, "search_text": _like_escaped(q)}
+    if len(q) >= TRIGRAM:
+        return "like", {**values, "search_text": _like_escaped(q)}
+    return ("pairs" if len(q) == TRIGRAM - 1 else "strpos"), {**values, "search_q": q}
+
+
+@cache  # one per way of searching (search_of)
+def search_clause(how: str):
+    """The WHERE clause matching a query looked for as ``how``, its values as bind parameters."""
+    if how == "nothing":
+        return false()
+    if how == "fts":
+        match = literal_column(search_ddl.FTS_TABLE).op("MATCH")(bindparam("search_fts", type_=String))
+        return Resource.id.in_(select(_fts.c.rowid).where(match))
+    if how == "scan":
+        # Too common to list its trigrams: read the column once, as a rowid list, so the
+        # visibility rule only meets the matches (SQLite evaluates WHERE terms in order).
+        return Resource.id.in_(select(Resource.id).where(
+            Resource.search_text.contains(bindparam("search_text"), escape=ESCAPE)))
+    if how == "like":
+        return Resource.search_text.contains(bindparam("search_text"), escape=ESCAPE)
+    if how == "pairs":
+        # The character-pair index (search_ddl): the expression as the index has it.
+        pairs = func.portal_bigrams(Resource.search_text, type_=ARRAY(Text))
+        return pairs.op("@>")(cast(array([bindparam("search_q", type_=String)]), ARRAY(Text)))
+    # "strpos", not LIKE: for a pattern without a trigram, PostgreSQL would read the whole GIN
+    # index and recheck every row (3x slower than this plain scan at 200,000 resources).
+    return func.strpos(Resource.search_text, bindparam("search_q", type_=String)) > 0
+
+
+def search_order(how: str, order: str = "relevance", rows=Resource) -> tuple:
+    """The ORDER BY of a search looked for as ``how``: by relevance (title matches first, then
+    newest) or by date (newest first). Without a query, or when nothing can match: newest first.
+    ``rows``: what has the columns, Resource or the ``.c`` of a subquery of it."""
+    newest = (rows.created_at.desc(), rows.id.desc())
+    if order == "date" or how in ("all", "nothing"):
+        return newest
+    return (rows.title.icontains(bindparam("search_title"), escape=ESCAPE).desc(), *newest)
 
 
 def apply_search(stmt: Select, q: str, order: str = "relevance") -> Select:
@@ -80,33 +155,7 @@ def apply_search(stmt: Select, q: str, order: str = "relevance") -> Select:
     other filters) to the resources matching ``q``, ordered by relevance (title matches first,
     then newest) or by date (newest first). Without a query: newest first.
     The result stays a plain select, so ``paginate`` can count it and add limit/offset."""
-    q = normalise_query(q)
-    if not q:
-        return _newest(stmt)
-    relevance = order != "date"
-    title_match = Resource.title.icontains(q, autoescape=True)
-    if db.session.get_bind().dialect.name == "sqlite":
-        query = _fts_query(q)
-        if query == "":
-            return _newest(stmt.where(false()))
-        if query is not None:
-            match = literal_column(search_ddl.FTS_TABLE).op("MATCH")(query)
-            stmt = stmt.where(Resource.id.in_(select(_fts.c.rowid).where(match)))
-        else:
-            # Too common to list its trigrams: read the column once, as a rowid list, so the
-            # visibility rule only meets the matches (SQLite evaluates WHERE terms in order).
-            stmt = stmt.where(Resource.id.in_(select(Resource.id).where(
-                Resource.search_text.contains(q, autoescape=True))))
-    elif len(q) >= TRIGRAM:
-        stmt = stmt.where(Resource.search_text.contains(q, autoescape=True))
-    elif len(q) == TRIGRAM - 1:
-        # The character-pair index (search_ddl): the expression as the index has it.
-        pairs = func.portal_bigrams(Resource.search_text, type_=ARRAY(Text))
-        stmt = stmt.where(pairs.op("@>")(cast(array([q]), ARRAY(Text))))
-    else:
-        # Not LIKE: for a pattern without a trigram, PostgreSQL would read the whole GIN index
-        # and recheck every row (3x slower than this plain scan at 200,000 resources).
-        stmt = stmt.where(func.strpos(Resource.search_text, q) > 0)
-    if relevance:
-        stmt = stmt.order_by(title_match.desc())
-    return _newest(stmt)
+    how, values = search_of(normalise_query(q))
+    if how != "all":
+        stmt = stmt.where(search_clause(how))
+    return stmt.order_by(*search_order(how, order)).params(values)

@@ -19,9 +19,9 @@ from ..core.authz import require
 from ..core.errors import DomainError
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
-from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS
+from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS, label
 from ..core.locking import submitted_version
-from ..core.pagination import paginate
+from ..core.pagination import page_args
 from ..core.sqlite import writes_on_get
 from ..core.uploads import clean_filename, extensions_of, send_upload, upload_path
 from ..extensions import db
@@ -78,13 +78,31 @@ def _choice(value, choices):
     return value if value in choices else None
 
 
+def _label_once():
+    """``label`` for one page: its cards repeat a few kinds, subjects and stages; each is
+    translated once."""
+    said: dict = {}
+
+    def card_label(mapping: dict, code) -> str:
+        key = (id(mapping), code)
+        if key not in said:
+            said[key] = label(mapping, code)
+        return said[key]
+
+    return card_label
+
+
 @bp.route("/resources")
 @login_required
 def index():
     form = FilterForm(request.args)
     grade = form.grade.data or ""
-    stmt = services.resource_listing(
+    number, per_page = page_args()
+    page = services.resource_page(
         current_user,
+        page=number,
+        per_page=per_page,
+        count_up_to=RESOURCES_COUNTED,
         q=form.q.data,
         subject=_choice(form.subject.data, SUBJECT_LABELS),
         stage=_choice(form.stage.data, services.STAGES),
@@ -94,9 +112,8 @@ def index():
         sort=_choice(form.sort.data, services.SORTS),
         mine=bool(form.mine.data),
     )
-    page = paginate(db.session, stmt, count_up_to=RESOURCES_COUNTED)
     return render_template("resources/index.html", page=page, form=form, can_share=can_share(current_user),
-                           searching=bool(services.normalise_query(form.q.data)))
+                           searching=bool(services.normalise_query(form.q.data)), card_label=_label_once())
 
 
 # --- one resource --------------------------------------------------------------------------------
