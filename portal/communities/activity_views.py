@@ -18,6 +18,7 @@ from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ACTIVITY_KIND_LABELS
 from ..core.locking import submitted_version
+from ..core.pagination import page_of
 from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import School
@@ -26,7 +27,7 @@ from . import activities
 from .blueprint import bp
 from .forms import ActivityForm, ActivityTypeForm, AttendanceForm, MinutesForm
 from .models import Activity, ActivityType, Community, Membership, Participant, hours_text
-from .pages import load_community, page_of
+from .pages import load_community
 from .permissions import (
     can_create_activity,
     can_edit_activity,
@@ -109,7 +110,7 @@ def activities_list(community_id: int):
     if when != "past":
         when = "upcoming"
     stmt, count = _PAST if when == "past" else _UPCOMING
-    page = page_of(stmt, count, {"community_id": community.id, "now": datetime.now(portal_tz())})
+    page = page_of(db.session, stmt, count, {"community_id": community.id, "now": datetime.now(portal_tz())})
     mine = set()
     if membership is not None and page.items:
         mine = set(db.session.execute(

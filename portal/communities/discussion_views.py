@@ -17,13 +17,12 @@ from ..accounts.models import User
 from ..core.errors import DomainError
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
-from ..core.pagination import Page, page_args
+from ..core.pagination import Page, page_args, page_of
 from ..extensions import db
 from . import discussions
 from .blueprint import bp
 from .discussion_forms import ReplyForm, ThreadForm
 from .models import Community, Post, Thread
-from .pages import page_of
 from .permissions import can_edit_post, can_edit_thread, can_moderate, can_post, can_read_community, membership_of
 
 
@@ -120,7 +119,7 @@ def threads(community_id: int):
     membership = membership_of(current_user, community)
     if not can_read_community(current_user, community, membership):
         return _forbidden(community, membership)
-    page = page_of(_THREADS, _THREAD_COUNT, {"community_id": community.id}, discussions.THREADS_PER_PAGE)
+    page = page_of(db.session, _THREADS, _THREAD_COUNT, {"community_id": community.id}, discussions.THREADS_PER_PAGE)
     return render_template(
         "communities/threads.html",
         community=community,

@@ -16,13 +16,13 @@ from ..core.errors import DomainError
 from ..core.exports import XLSX_MIMETYPE
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
+from ..core.pagination import page_of
 from ..core.templating import nav_item
 from ..extensions import db
 from . import hours
 from .blueprint import bp
 from .hours_forms import ExternalHoursForm
 from .models import Activity, TrainingRecord, hours_text
-from .pages import page_of
 from .permissions import can_record_hours, can_view_hours
 
 EXPORT_LIMIT = 10_000
@@ -57,7 +57,7 @@ _RECORD_COUNT = select(func.count()).where(TrainingRecord.user_id == bindparam("
 
 def _page(person: User, form: ExternalHoursForm | None = None):
     data = hours.ledger(person)
-    page = page_of(_RECORDS, _RECORD_COUNT, {"user_id": person.id}, default_per_page=50)
+    page = page_of(db.session, _RECORDS, _RECORD_COUNT, {"user_id": person.id}, default_per_page=50)
     may_record = can_record_hours(current_user, person)
     return render_template(
         "communities/hours.html",

@@ -13,13 +13,14 @@ from ..core.errors import DomainError, Invalid
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import MEMBER_ROLE_LABELS
+from ..core.pagination import page_of
 from ..extensions import db
 from ..org.models import School
 from . import services
 from .blueprint import bp
 from .forms import AddMemberForm
 from .models import Membership
-from .pages import fail, find_user, load_community, page_of, refuse
+from .pages import fail, find_user, load_community, refuse
 from .permissions import can_manage_community, can_manage_members, can_read_community, can_view_community, membership_of
 
 # --- members -----------------------------------------------------------------------------------
@@ -55,7 +56,7 @@ def members(community_id: int):
     if not can_read_community(current_user, community, membership):
         refuse(_("Only members can see who is in this community."))
     params = {"community_id": community.id}
-    page = page_of(_MEMBERS, _MEMBER_COUNT, params, default_per_page=50)
+    page = page_of(db.session, _MEMBERS, _MEMBER_COUNT, params, default_per_page=50)
     manage = can_manage_members(current_user, community, membership)
     pending = db.session.execute(_PENDING, params).all() if manage else []
     return render_template("communities/members.html", community=community, membership=membership,

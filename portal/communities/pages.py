@@ -12,7 +12,6 @@ from ..accounts.models import User
 from ..accounts.services import normalise_username
 from ..core.errors import DomainError, Invalid
 from ..core.i18n import lazy_gettext as _l
-from ..core.pagination import Page, page_args
 from ..extensions import db
 from .models import Community, Membership
 from .permissions import can_view_community, membership_of
@@ -30,15 +29,6 @@ def load_community(community_id: int) -> tuple[Community, Membership | None]:
     if community is None or not can_view_community(current_user, community):
         abort(404)
     return community, membership_of(current_user, community)
-
-
-def page_of(stmt, count_stmt, params: dict, default_per_page: int = 20) -> Page:
-    """``paginate`` for statements built once: ``stmt`` ends in ``.limit(bindparam("limit"))
-    .offset(bindparam("offset"))`` and ``count_stmt`` counts its rows; both take ``params``."""
-    number, per_page = page_args(default_per_page)
-    total = db.session.execute(count_stmt, params).scalar_one()
-    items = db.session.execute(stmt, {**params, "limit": per_page, "offset": (number - 1) * per_page}).all()
-    return Page(items=items, total=total, page=number, per_page=per_page)
 
 
 def fail(exc: DomainError, view, **kwargs):

@@ -15,6 +15,7 @@ from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
+from ..core.pagination import page_of
 from ..core.sanitize import strip_controls
 from ..core.templating import nav_item
 from ..core.timeutil import local_now
@@ -24,7 +25,7 @@ from . import activity_views, discussion_views, hours_views, member_views, proje
 from .blueprint import bp
 from .forms import CommunityFilterForm, CommunityForm, DescriptionForm, JoinForm
 from .models import KINDS, Activity, Community, Membership, Thread, hours_text
-from .pages import fail, find_user, load_community, page_of
+from .pages import fail, find_user, load_community
 from .permissions import (
     can_ask_to_join,
     can_create_activity,
@@ -101,7 +102,7 @@ def index():
         params["kind"] = form.kind.data
     stmt, count = _index_statements(scope is not None, current_user.role != BUREAU, bool(query),
                                     form.kind.data in KINDS, bool(form.mine.data))
-    page = page_of(stmt, count, params)
+    page = page_of(db.session, stmt, count, params)
     return render_template("communities/index.html", page=page, form=form,
                            can_create=can_create_community(current_user))
 

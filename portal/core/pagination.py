@@ -68,3 +68,13 @@ def paginate(session, stmt: Select, *, default_per_page: int = 20, scalars: bool
     result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars()) if scalars else list(result)
     return Page(items=items, total=count_up_to if more else total, page=page, per_page=per_page, more=more)
+
+
+def page_of(session, stmt: Select, count_stmt: Select, params: dict, default_per_page: int = 20) -> Page:
+    """``paginate`` for statements built once and bound per request (building a statement and its
+    cache key cost more than running it): ``stmt`` ends in ``.limit(bindparam("limit"))
+    .offset(bindparam("offset"))`` and ``count_stmt`` counts its rows; both take ``params``."""
+    number, per_page = page_args(default_per_page)
+    total = session.execute(count_stmt, params).scalar_one()
+    items = session.execute(stmt, {**params, "limit": per_page, "offset": (number - 1) * per_page}).all()
+    return Page(items=items, total=total, page=number, per_page=per_page)
