@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cache
+import functools
 
 from flask import url_for
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, case, exists, func, select
 
+from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL
 from ..core.home import home_panel
 from ..core.i18n import gettext as _
@@ -37,13 +38,27 @@ def unread_panel(user):
     }
 
 
-@cache
-def _schools_without(child, in_county: bool):
-    """How many active schools (of one county, or all) have no row in ``child`` (classes, bells)."""
+@functools.cache
+def _setup_gaps_stmt(in_county: bool):
+    """How many active schools (of one county, or all) have no classes, and no bell schedule: one
+    pass over the schools."""
     scope = School.is_active.is_(True)
     if in_county:
         scope = scope & (School.county_id == bindparam("county_id"))
-    return select(func.count()).select_from(School).where(scope, ~exists().where(child.school_id == School.id))
+
+    def without(child):
+        return func.coalesce(func.sum(case((~exists().where(child.school_id == School.id), 1), else_=0)), 0)
+
+    return select(without(Classroom), without(BellSchedule)).select_from(School).where(scope)
+
+
+def setup_gaps(county_id: int | None) -> tuple[int, int]:
+    """(schools without classes, schools without a bell schedule) of a county or the city, kept
+    with the figures (core/cache.py) until a school, class or bell schedule changes: a city's
+    bureau reads them on every visit of its home page."""
+    params = {"county_id": county_id} if county_id is not None else {}
+    return cache.cached(("setup-gaps", county_id), lambda: tuple(
+        int(n) for n in db.session.execute(_setup_gaps_stmt(county_id is not None), params).one()))
 
 
 @home_panel(90)
@@ -51,10 +66,7 @@ def setup_panel(user):
     """Bureau staff: the set-up that later work depends on, with what is still missing."""
     if user.role != BUREAU:
         return None
-    in_county = user.county_id is not None
-    params = {"county_id": user.county_id} if in_county else {}
-    no_classrooms = db.session.execute(_schools_without(Classroom, in_county), params).scalar_one()
-    no_bells = db.session.execute(_schools_without(BellSchedule, in_county), params).scalar_one()
+    no_classrooms, no_bells = setup_gaps(user.county_id)
     items = []
     term = current_term()
     if term is None:
@@ -104,7 +116,7 @@ def teacher_panel(user):
     }
 
 
-@cache
+@functools.cache
 def _rural_schools(in_county: bool):
     stmt = select(func.count()).select_from(School).where(School.is_active.is_(True), School.kind != "urban")
     return stmt.where(School.county_id == bindparam("county_id")) if in_county else stmt

@@ -1,5 +1,6 @@
 """A short-lived cache of figures computed over the city's records (the supervision dashboard and its
-lists, coverage, who is behind, the paired schools), dropped as soon as a record behind them changes.
+lists, coverage, who is behind, the paired schools, the bureau's set-up gaps), dropped as soon as a
+record behind them changes.
 
 At city scale the figures aggregate hundreds of thousands of sessions, attendance rows and
 observations (seconds on SQLite), so one computation serves every viewer of the same scope
@@ -38,7 +39,7 @@ GENERATION_KEY = "portal:supervision:generation"
 MAX_ENTRIES = 256  # a scope's figures, and the pages of the lists behind them that were opened
 # The tables whose records the figures are computed from.
 WATCHED_TABLES = frozenset({
-    "users", "schools", "counties", "terms", "classrooms", "calendar_days",
+    "users", "schools", "counties", "terms", "classrooms", "calendar_days", "bell_schedules",
     "communities", "community_members", "community_activities", "activity_participants", "training_records",
     "partnerships", "partnership_schools", "school_visits", "teacher_exchanges",
     "resources", "resource_downloads", "resource_uses",
