@@ -308,6 +308,19 @@ def counts(rule: QuotaRule, period: Period):
     return cond
 
 
+@cache
+def _periods_done_stmt(cap: int | None, kinds: tuple[str, ...]):
+    """The periods one person's final records count from ``start`` to ``end`` under a rule's
+    per-record cap and kinds (as ``counted_periods`` and ``counts``; none: every record in full).
+    Built once per rule shape (every principal's home page asks), person and dates bound per request."""
+    periods = case((Observation.periods > cap, cap), else_=Observation.periods) if cap else Observation.periods
+    cond = and_(Observation.observer_id == bindparam("observer_id"), Observation.status == "final",
+                Observation.observed_on >= bindparam("start"), Observation.observed_on <= bindparam("end"))
+    if kinds:
+        cond = and_(cond, Observation.kind.in_(list(kinds)))
+    return select(func.coalesce(func.sum(periods), 0)).where(cond)
+
+
 def progress_for(user: User, on: date | None = None, *, calendar: TeachingCalendar | None = None) -> Progress:
     """A person's progress on ``on`` (default: today, local) under the rule that covers them.
     A handful of queries whatever the number of records."""
@@ -316,18 +329,15 @@ def progress_for(user: User, on: date | None = None, *, calendar: TeachingCalend
     rule = rule_for(user)
     if rule is None:
         start, end = date(year, 9, 1), date(year + 1, 8, 31)
-        done = db.session.execute(
-            select(func.coalesce(func.sum(Observation.periods), 0)).where(
-                Observation.observer_id == user.id, Observation.status == "final",
-                Observation.observed_on >= start, Observation.observed_on <= end)
-        ).scalar_one()
+        done = db.session.execute(_periods_done_stmt(None, ()),
+                                  {"observer_id": user.id, "start": start, "end": end}).scalar_one()
         return Progress(0, int(done), 0, "none", start, end, None, "school_year", year, on=on)
     if calendar is None or calendar.school_year != year:
         calendar = teaching_calendar(year)
     period = calendar.period(rule, on)
     done = db.session.execute(
-        select(func.coalesce(func.sum(counted_periods(rule)), 0))
-        .where(Observation.observer_id == user.id, counts(rule, period))
+        _periods_done_stmt(rule.max_periods_per_record, tuple(rule.kinds or ())),
+        {"observer_id": user.id, "start": period.start, "end": period.end},
     ).scalar_one()
     elapsed, total = calendar.elapsed(period, user.scope_county_id, on)
     t = targets(rule.required, elapsed, total)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
-from sqlalchemy import or_, select
+from sqlalchemy import Date, bindparam, select
 
 from ..core.authz import PRINCIPAL, RESEARCHER
 from ..core.home import home_panel
@@ -12,7 +12,7 @@ from ..core.timeutil import local_today
 from ..extensions import db
 from ..org.services import current_term
 from .models import Partnership
-from .permissions import scope_partnerships
+from .permissions import school_partnership_ids
 from .services import active_filter
 from .visits import progress
 
@@ -36,18 +36,24 @@ def visits_panel(user):
             "empty": _("The bureau has not linked you to any rural school yet.")}
 
 
+# Built once, bound per request (the home page is every principal's first page): the school's
+# partnerships running or to come, as ``scope_partnerships`` finds them for a principal.
+_PRINCIPALS_PARTNERSHIPS = (
+    select(Partnership.id, Partnership.name)
+    .where(Partnership.id.in_(school_partnership_ids(bindparam("school_id"), bindparam("user_id"))),
+           active_filter(bindparam("today", type_=Date)) | (Partnership.start_date > bindparam("today", type_=Date)))
+    .order_by(Partnership.start_date.desc())
+    .limit(6)
+)
+
+
 @home_panel(35)
 def partnerships_panel(user):
     """Principals: the current partnerships of their school, to log what happens."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    today = local_today()
-    rows = db.session.execute(
-        scope_partnerships(user, select(Partnership.id, Partnership.name))
-        .where(active_filter(today) | or_(Partnership.start_date > today))
-        .order_by(Partnership.start_date.desc())
-        .limit(6)
-    ).all()
+    rows = db.session.execute(_PRINCIPALS_PARTNERSHIPS, {"user_id": user.id, "school_id": user.school_id,
+                                                         "today": local_today()}).all()
     if not rows:
         return {"title": _("Partnerships"), "items": [],
                 "empty": _("Your school is in no partnership yet. Every rural school needs an urban partner.")}

@@ -125,14 +125,17 @@ def scope_partnerships(user, stmt):
         in_county = (select(PartnershipSchool.partnership_id)
                      .join(school, school.id == PartnershipSchool.school_id).where(school.county_id == user.county_id))
         return stmt.where(or_(Partnership.county_id == user.county_id, Partnership.id.in_(in_county)))
-    # The ids first, each by its own index (a handful), rather than an OR of EXISTS probes run for
-    # every partnership of the city.
-    mine = union(
-        select(Partnership.id).where(Partnership.lead_school_id == user.school_id),
-        select(PartnershipSchool.partnership_id).where(PartnershipSchool.school_id == user.school_id),
-        select(PartnershipPerson.partnership_id).where(PartnershipPerson.user_id == user.id),
+    return stmt.where(Partnership.id.in_(school_partnership_ids(user.school_id, user.id)))
+
+
+def school_partnership_ids(school_id, user_id):
+    """The partnerships a school leads or is in, or the person is responsible for: the ids first,
+    each by its own index (a handful), rather than an OR of EXISTS probes over every partnership."""
+    return union(
+        select(Partnership.id).where(Partnership.lead_school_id == school_id),
+        select(PartnershipSchool.partnership_id).where(PartnershipSchool.school_id == school_id),
+        select(PartnershipPerson.partnership_id).where(PartnershipPerson.user_id == user_id),
     )
-    return stmt.where(Partnership.id.in_(mine))
 
 
 def can_change_exchange(user, exchange) -> bool:
