@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import g, jsonify
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 
 from ..core.api import api, error_response, listing, login_required
 from ..core.authz import ROLES, require
 from ..core.converters import MAX_ID
 from ..core.errors import Invalid, NotAllowed
 from ..core.i18n import gettext as _
-from ..core.pagination import paginate
+from ..core.pagination import page_of
 from ..core.validate import get_int, get_str, json_body, query_choice, query_int, query_str
 from ..extensions import db
 from ..org.models import School
@@ -72,21 +74,47 @@ def me():
     return jsonify(user_json(current_user))
 
 
+@cache
+def _users_statements(by_username: bool, of_school: bool, of_role: bool):
+    """The user list's page and count statements for one combination of filters, built once; the
+    values come in as bind parameters. The columns ``user_json`` gives, as rows."""
+    where = [User.active.is_(True)]
+    if by_username:
+        where.append(User.username == bindparam("username"))
+    if of_school:
+        where.append(User.school_id == bindparam("school_id"))
+    if of_role:
+        where.append(User.role == bindparam("role"))
+    stmt = (
+        select(User.id, User.username, User.name, User.role, User.school_id)
+        .where(*where)
+        .order_by(User.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return stmt, select(func.count()).select_from(User).where(*where)
+
+
+def _user_row_json(row) -> dict:
+    return {"id": row.id, "username": row.username, "name": row.name, "role": row.role, "school_id": row.school_id}
+
+
 @api.route("/users")
 @login_required
 def list_users():
     require(can_list_users(current_user))
-    stmt = select(User).where(User.active.is_(True)).order_by(User.id)
+    params = {}
     username = query_str("username")
     if username:
-        stmt = stmt.where(User.username == services.normalise_username(username))
+        params["username"] = services.normalise_username(username)
     school_id = query_int("school_id")
     if school_id is not None:
-        stmt = stmt.where(User.school_id == school_id)
+        params["school_id"] = school_id
     role = query_choice("role", ROLES)
     if role:
-        stmt = stmt.where(User.role == role)
-    return jsonify(listing(paginate(db.session, stmt), user_json))
+        params["role"] = role
+    stmt, count = _users_statements(bool(username), school_id is not None, bool(role))
+    return jsonify(listing(page_of(db.session, stmt, count, params), _user_row_json))
 
 
 @api.route("/users", methods=["POST"])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from ..core.authz import BUREAU, require, require_roles
 from ..core.converters import MAX_ID
@@ -14,7 +15,7 @@ from ..core.errors import DomainError, Invalid
 from ..core.home import panels_for
 from ..core.i18n import gettext as _
 from ..core.labels import ROLE_LABELS
-from ..core.pagination import paginate
+from ..core.pagination import page_of, paginate
 from ..core.sanitize import strip_controls
 from ..extensions import db, limiter
 from ..org.models import County, School
@@ -250,25 +251,60 @@ def _fill_user_form_choices(form: UserForm, user) -> None:
         form.county_id.choices = [(0, _("Whole city"))] + [(c.id, c.name) for c in counties]
 
 
+@cache
+def _admin_users_statements(scoped: bool, searched: bool, of_role: bool, of_school: bool):
+    """The account list's page and count statements for one combination of filters, built once
+    (building a statement and its cache key cost more than running it); values come in as bind
+    parameters. The columns the list shows, as rows, the school's name joined (at most one)."""
+    where = []
+    if scoped:
+        where.append(or_(School.county_id == bindparam("county_id"), User.county_id == bindparam("county_id")))
+    if searched:
+        # The person's text is a LIKE pattern as before: % and _ in it match as wildcards.
+        where.append(or_(User.username.like(bindparam("needle")), User.name.like(bindparam("needle"))))
+    if of_role:
+        where.append(User.role == bindparam("role"))
+    if of_school:
+        where.append(User.school_id == bindparam("school_id"))
+    stmt = (
+        select(User.id, User.name, User.username, User.role, User.active, User.school_id,
+               School.name.label("school_name"))
+        .outerjoin(School, User.school_id == School.id)
+        .where(*where)
+        .order_by(User.active.desc(), User.role, User.username)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    # Flat, not a count of the page's subquery: SQLite then counts from the (active, role,
+    # username, name) index alone.
+    count = select(func.count()).select_from(User)
+    if scoped:
+        count = count.outerjoin(School, User.school_id == School.id)
+    return stmt, count.where(*where)
+
+
 @bp.route("/admin/users")
 @require_roles(BUREAU)
 def admin_users():
     form = UserFilterForm(request.args)
-    stmt = select(User).order_by(User.active.desc(), User.role, User.username)
-    if current_user.county_id is not None:
-        stmt = stmt.outerjoin(School, User.school_id == School.id).where(
-            or_(School.county_id == current_user.county_id, User.county_id == current_user.county_id)
-        )
-    if form.q.data and strip_controls(form.q.data).strip():
-        needle = f"%{strip_controls(form.q.data).strip()}%"  # NUL would be a 500 on PostgreSQL
-        stmt = stmt.where(or_(User.username.like(needle), User.name.like(needle)))
-    if form.role.data in ROLE_LABELS:
-        stmt = stmt.where(User.role == form.role.data)
+    params = {}
+    scoped = current_user.county_id is not None
+    if scoped:
+        params["county_id"] = current_user.county_id
+    query = strip_controls(form.q.data).strip() if form.q.data else ""  # NUL would be a 500 on PostgreSQL
+    if query:
+        params["needle"] = f"%{query}%"
+    of_role = form.role.data in ROLE_LABELS
+    if of_role:
+        params["role"] = form.role.data
     school_id = request.args.get("school_id", "")
-    if school_id.isascii() and school_id.isdigit() and len(school_id) <= 10 and int(school_id) <= MAX_ID:
-        stmt = stmt.where(User.school_id == int(school_id))
-    page = paginate(db.session, stmt.options(db.selectinload(User.school)))
-    return render_template("accounts/admin_users.html", page=page, form=form)
+    of_school = school_id.isascii() and school_id.isdigit() and len(school_id) <= 10 and int(school_id) <= MAX_ID
+    if of_school:
+        params["school_id"] = int(school_id)
+    stmt, count = _admin_users_statements(scoped, bool(query), of_role, of_school)
+    page = page_of(db.session, stmt, count, params, count_short_pages=False)  # a search reads every account
+    return render_template("accounts/admin_users.html", page=page, form=form,
+                           role_labels={code: str(text) for code, text in ROLE_LABELS.items()})
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

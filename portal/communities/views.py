@@ -16,7 +16,7 @@ from ..core.forms import form_error
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
 from ..core.pagination import page_of
-from ..core.sanitize import strip_controls
+from ..core.sanitize import LIKE_ESCAPE, like_text, strip_controls
 from ..core.templating import nav_item
 from ..core.timeutil import local_now
 from ..extensions import db
@@ -59,7 +59,7 @@ def _index_statements(scoped: bool, active_only: bool, named: bool, of_kind: boo
     if active_only:
         where.append(Community.is_active.is_(True))
     if named:
-        where.append(Community.name.contains(bindparam("q"), escape="/"))
+        where.append(Community.name.contains(bindparam("q"), escape=LIKE_ESCAPE))
     if of_kind:
         where.append(Community.kind == bindparam("kind"))
     if mine_only:
@@ -96,8 +96,7 @@ def index():
         params["scope"] = scope
     query = strip_controls(form.q.data or "").strip()
     if query:
-        # What contains(..., autoescape=True) does to a literal, done here for a bound value.
-        params["q"] = query.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        params["q"] = like_text(query)
     if form.kind.data in KINDS:
         params["kind"] = form.kind.data
     stmt, count = _index_statements(scope is not None, current_user.role != BUREAU, bool(query),

@@ -70,11 +70,23 @@ def paginate(session, stmt: Select, *, default_per_page: int = 20, scalars: bool
     return Page(items=items, total=count_up_to if more else total, page=page, per_page=per_page, more=more)
 
 
-def page_of(session, stmt: Select, count_stmt: Select, params: dict, default_per_page: int = 20) -> Page:
+def page_of(session, stmt: Select, count_stmt: Select, params: dict, default_per_page: int = 20, *,
+            count_short_pages: bool = True) -> Page:
     """``paginate`` for statements built once and bound per request (building a statement and its
     cache key cost more than running it): ``stmt`` ends in ``.limit(bindparam("limit"))
-    .offset(bindparam("offset"))`` and ``count_stmt`` counts its rows; both take ``params``."""
+    .offset(bindparam("offset"))`` and ``count_stmt`` counts its rows; both take ``params``.
+
+    ``count_short_pages=False``: the page is read first and counted only when it is full (or empty
+    past the first): a shorter page is the last, so its offset and length are the total. For lists
+    whose count reads much (a search over every account): one statement fewer when it finds a few."""
     number, per_page = page_args(default_per_page)
-    total = session.execute(count_stmt, params).scalar_one()
-    items = session.execute(stmt, {**params, "limit": per_page, "offset": (number - 1) * per_page}).all()
+    offset = (number - 1) * per_page
+    if count_short_pages:
+        total = session.execute(count_stmt, params).scalar_one()
+    items = session.execute(stmt, {**params, "limit": per_page, "offset": offset}).all()
+    if not count_short_pages:
+        if len(items) < per_page and (items or number == 1):
+            total = offset + len(items)
+        else:
+            total = session.execute(count_stmt, params).scalar_one()
     return Page(items=items, total=total, page=number, per_page=per_page)

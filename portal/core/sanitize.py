@@ -71,6 +71,16 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+LIKE_ESCAPE = "/"  # the escape character of LIKE patterns made with like_text
+
+
+def like_text(text: str) -> str:
+    """``text`` as the literal part of ``column.contains(bindparam(...), escape=LIKE_ESCAPE)``:
+    its ``%``, ``_`` and ``/`` match themselves. SQLAlchemy's ``autoescape`` does this for a
+    literal value only; statements built once bind the value per request."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
 def clean_html(raw: str | None) -> str:
     """Return safe HTML for the body context, or raise Invalid when the input is too big or deep."""
     if not raw:

@@ -4,44 +4,67 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 
 from ..core.api import api, error_response, listing, login_required
 from ..core.i18n import gettext as _
-from ..core.pagination import paginate
+from ..core.pagination import page_of
 from ..core.validate import query_choice
 from ..extensions import db
 from .models import SCHOOL_KINDS, Classroom, County, School
 from .permissions import can_manage_school
 from .services import current_term
 
+_SCHOOLS = (
+    select(School.id, School.name, School.kind, County.name.label("county_name"), School.county_id,
+           School.stage, School.is_weak)
+    .join(County, School.county_id == County.id)
+    .where(School.is_active.is_(True))
+    .order_by(School.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_SCHOOLS_OF_KIND = _SCHOOLS.where(School.kind == bindparam("kind"))
+_SCHOOL_COUNT = (
+    select(func.count()).select_from(School).join(County, School.county_id == County.id)
+    .where(School.is_active.is_(True))
+)
+_SCHOOL_COUNT_OF_KIND = _SCHOOL_COUNT.where(School.kind == bindparam("kind"))
+
 
 def school_json(row) -> dict:
-    school, county_name = row
     return {
-        "id": school.id,
-        "name": school.name,
-        "kind": school.kind,
-        "county": county_name,
-        "county_id": school.county_id,
-        "stage": school.stage,
-        "is_weak": school.is_weak,
+        "id": row.id,
+        "name": row.name,
+        "kind": row.kind,
+        "county": row.county_name,
+        "county_id": row.county_id,
+        "stage": row.stage,
+        "is_weak": row.is_weak,
     }
 
 
 @api.route("/schools")
 @login_required
 def list_schools():
-    stmt = (
-        select(School, County.name)
-        .join(County, School.county_id == County.id)
-        .where(School.is_active.is_(True))
-        .order_by(School.id)
-    )
     kind = query_choice("kind", SCHOOL_KINDS)
     if kind:
-        stmt = stmt.where(School.kind == kind)
-    return jsonify(listing(paginate(db.session, stmt, scalars=False), school_json))
+        page = page_of(db.session, _SCHOOLS_OF_KIND, _SCHOOL_COUNT_OF_KIND, {"kind": kind})
+    else:
+        page = page_of(db.session, _SCHOOLS, _SCHOOL_COUNT, {})
+    return jsonify(listing(page, school_json))
+
+
+_CLASSROOMS = (
+    select(Classroom.id, Classroom.name, Classroom.grade, Classroom.student_count)
+    .where(Classroom.school_id == bindparam("school_id"), Classroom.is_active.is_(True))
+    .order_by(Classroom.grade, Classroom.name)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_CLASSROOM_COUNT = select(func.count()).select_from(Classroom).where(
+    Classroom.school_id == bindparam("school_id"), Classroom.is_active.is_(True)
+)
 
 
 @api.route("/schools/<id:school_id>/classrooms")
@@ -51,14 +74,9 @@ def list_classrooms(school_id: int):
     # As on the school's page: a deactivated school is gone for everyone but its managers.
     if school is None or (not school.is_active and not can_manage_school(current_user, school)):
         return error_response(404, "not_found", _("There is no school with this id."))
-    stmt = (
-        select(Classroom)
-        .where(Classroom.school_id == school_id, Classroom.is_active.is_(True))
-        .order_by(Classroom.grade, Classroom.name)
-    )
     return jsonify(
         listing(
-            paginate(db.session, stmt, default_per_page=100),
+            page_of(db.session, _CLASSROOMS, _CLASSROOM_COUNT, {"school_id": school_id}, default_per_page=100),
             lambda c: {"id": c.id, "name": c.name, "grade": c.grade, "student_count": c.student_count},
         )
     )

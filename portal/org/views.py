@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import cache
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
-from ..core.labels import SCHOOL_KIND_LABELS
-from ..core.pagination import paginate
-from ..core.sanitize import strip_controls
+from ..core.labels import GRADE_LABELS, SCHOOL_KIND_LABELS, STAGE_LABELS
+from ..core.pagination import page_of
+from ..core.sanitize import LIKE_ESCAPE, like_text, strip_controls
 from ..extensions import db
 from ..resources.permissions import can_view_school_flows
 from ..scheduling.timetable import can_view_school_week
 from . import services
 from .forms import BellScheduleForm, ClassroomForm, SchoolFilterForm, SchoolForm, TermForm
-from .models import BellSchedule, Classroom, County, School, Term
+from .models import BellPeriod, BellSchedule, Classroom, County, School, Term
 from .permissions import can_edit_bell_schedule, can_manage_school, can_manage_terms
 
 bp = Blueprint("org", __name__)
@@ -27,58 +30,121 @@ bp = Blueprint("org", __name__)
 # --- schools ---------------------------------------------------------------------------------
 
 
+_SCHOOL_ORDER = (School.is_active.desc(), County.name, School.kind, School.name)
+
+
+@cache
+def _schools_statements(scoped: bool, active_only: bool, named: bool, of_kind: bool):
+    """The list's page and count statements for one combination of filters, built once (building
+    a statement and its cache key cost more than running it); values come in as bind parameters.
+    The columns the list shows, as rows."""
+    where = []
+    if active_only:
+        where.append(School.is_active.is_(True))
+    if scoped:
+        where.append(School.county_id == bindparam("county_id"))
+    if named:
+        where.append(School.name.contains(bindparam("q"), escape=LIKE_ESCAPE))
+    if of_kind:
+        where.append(School.kind == bindparam("kind"))
+    stmt = (
+        select(School.id, School.name, School.kind, School.stage, School.is_weak, School.is_active,
+               School.student_count, County.name.label("county_name"))
+        .join(County, School.county_id == County.id)
+        .where(*where)
+        .order_by(*_SCHOOL_ORDER)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    count = select(func.count()).select_from(School).join(County, School.county_id == County.id).where(*where)
+    return stmt, count
+
+
+# The page's schools' classrooms counted for those schools only: a join to the count of every
+# school's classrooms made the city's list (2,000 schools) group 20,000 classrooms twice.
+_CLASS_COUNTS = (
+    select(Classroom.school_id, func.count())
+    .where(Classroom.school_id.in_(bindparam("ids", expanding=True)), Classroom.is_active.is_(True))
+    .group_by(Classroom.school_id)
+)
+
+
 @bp.route("/schools")
 @login_required
 def schools():
     form = SchoolFilterForm(request.args)
-    stmt = (
-        select(School, County.name)
-        .join(County, School.county_id == County.id)
-        .order_by(School.is_active.desc(), County.name, School.kind, School.name)
-    )
-    if current_user.role != BUREAU:
-        stmt = stmt.where(School.is_active.is_(True))
-    elif current_user.county_id is not None:
-        stmt = stmt.where(School.county_id == current_user.county_id)
+    params = {}
+    active_only = current_user.role != BUREAU
+    scoped = not active_only and current_user.county_id is not None
+    if scoped:
+        params["county_id"] = current_user.county_id
     query = strip_controls(form.q.data or "").strip()  # NUL would be a 500 on PostgreSQL
     if query:
-        stmt = stmt.where(School.name.contains(query, autoescape=True))
-    if form.kind.data in SCHOOL_KIND_LABELS:
-        stmt = stmt.where(School.kind == form.kind.data)
-    page = paginate(db.session, stmt, scalars=False)
-    # The page's schools' classrooms counted for those schools only: a join to the count of every
-    # school's classrooms made the city's list (2,000 schools) group 20,000 classrooms twice.
-    ids = [school.id for school, _county in page.items]
-    counts = dict(db.session.execute(
-        select(Classroom.school_id, func.count())
-        .where(Classroom.school_id.in_(ids), Classroom.is_active.is_(True))
-        .group_by(Classroom.school_id)
-    ).all()) if ids else {}
-    page.items = [(school, county, counts.get(school.id, 0)) for school, county in page.items]
-    return render_template("org/schools.html", page=page, form=form)
+        params["q"] = like_text(query)
+    of_kind = form.kind.data in SCHOOL_KIND_LABELS
+    if of_kind:
+        params["kind"] = form.kind.data
+    stmt, count = _schools_statements(scoped, active_only, bool(query), of_kind)
+    page = page_of(db.session, stmt, count, params)
+    ids = [row.id for row in page.items]
+    counts = dict(db.session.execute(_CLASS_COUNTS, {"ids": ids}).all()) if ids else {}
+    return render_template("org/schools.html", page=page, form=form, counts=counts,
+                           kind_labels={code: str(text) for code, text in SCHOOL_KIND_LABELS.items()},
+                           stage_labels={code: str(text) for code, text in STAGE_LABELS.items()})
+
+
+_SCHOOL_PAGE = (
+    select(School.id, School.name, School.kind, School.stage, School.county_id, School.is_weak,
+           School.student_count, School.address, School.is_active, County.name.label("county_name"))
+    .join(County, School.county_id == County.id)
+    .where(School.id == bindparam("school_id"))
+)
+_SCHOOL_CLASSROOMS = (
+    select(Classroom.id, Classroom.grade, Classroom.name, Classroom.student_count, Classroom.is_active)
+    .where(Classroom.school_id == bindparam("school_id"))
+    .order_by(Classroom.grade, Classroom.name)
+)
+# A school's few bell schedules with their periods in one statement (a schedule without periods
+# comes once, with empty period columns).
+_SCHOOL_BELLS = (
+    select(BellSchedule.id, BellSchedule.name, BellSchedule.from_month_day, BellSchedule.to_month_day,
+           BellPeriod.id.label("period_id"), BellPeriod.number, BellPeriod.start_time, BellPeriod.end_time)
+    .outerjoin(BellPeriod, BellPeriod.schedule_id == BellSchedule.id)
+    .where(BellSchedule.school_id == bindparam("school_id"))
+    .order_by(BellSchedule.id, BellPeriod.number)
+)
+
+
+@dataclass
+class _Schedule:
+    id: int
+    name: str
+    from_month_day: str | None
+    to_month_day: str | None
+    periods: list = field(default_factory=list)
 
 
 @bp.route("/schools/<id:school_id>")
 @login_required
 def school(school_id: int):
-    school = db.get_or_404(School, school_id)
-    if not school.is_active and not can_manage_school(current_user, school):
+    school = db.session.execute(_SCHOOL_PAGE, {"school_id": school_id}).first()
+    if school is None or (not school.is_active and not can_manage_school(current_user, school)):
         abort(404)
-    classrooms = db.session.execute(
-        select(Classroom).where(Classroom.school_id == school.id).order_by(Classroom.grade, Classroom.name)
-    ).scalars().all()
-    schedules = db.session.execute(
-        select(BellSchedule)
-        .where(BellSchedule.school_id == school.id)
-        .options(db.selectinload(BellSchedule.periods))
-        .order_by(BellSchedule.id)
-    ).scalars().all()
+    classrooms = db.session.execute(_SCHOOL_CLASSROOMS, {"school_id": school_id}).all()
+    schedules: dict[int, _Schedule] = {}
+    for row in db.session.execute(_SCHOOL_BELLS, {"school_id": school_id}):
+        schedule = schedules.get(row.id)
+        if schedule is None:
+            schedule = schedules[row.id] = _Schedule(row.id, row.name, row.from_month_day, row.to_month_day)
+        if row.period_id is not None:
+            schedule.periods.append(row)
     return render_template(
         "org/school.html",
         school=school,
         classrooms=classrooms,
-        schedules=schedules,
+        schedules=list(schedules.values()),
         classroom_form=ClassroomForm(),
+        grade_labels={grade: str(GRADE_LABELS.get(grade, grade)) for grade in {c.grade for c in classrooms}},
         can_manage=can_manage_school(current_user, school),
         can_edit_bells=can_edit_bell_schedule(current_user, school),
         can_view_resources=can_view_school_flows(current_user, school),

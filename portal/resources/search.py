@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import array
 
-from ..core.sanitize import strip_controls
+from ..core.sanitize import LIKE_ESCAPE, like_text, strip_controls
 from ..extensions import db
 from . import search_ddl  # noqa: F401  (registers the index DDL with the table)
 from .models import Resource
@@ -52,7 +52,6 @@ MAX_QUERY = 50
 TRIGRAM = 3  # the shortest query a trigram index answers directly
 MAX_TERMS = 2000  # a short query starting more distinct trigrams than this reads the column instead
 TERMINATOR = "\n\n"  # never in a query (whitespace is collapsed to single spaces)
-ESCAPE = "/"  # of LIKE patterns
 
 _fts = table(search_ddl.FTS_TABLE, column("rowid"))
 _vocab = table(search_ddl.FTS_TABLE + "_vocab", column("term"))
@@ -80,11 +79,6 @@ _VOCAB = (select(_vocab.c.term).where(_vocab.c.term >= bindparam("lo"), _vocab.c
           .limit(bindparam("most")))
 
 
-def _like_escaped(q: str) -> str:
-    """``q`` for ``LIKE ... ESCAPE '/'``: its ``%``, ``_`` and ``/`` are text (as ``autoescape``)."""
-    return q.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
-
-
 def _fts_query(q: str) -> str | None:
     """The FTS5 query for ``q``: one phrase, or for a short ``q`` the OR of the trigrams it
     starts ("" when none exists: nothing matches); None when there are too many of them."""
@@ -103,16 +97,16 @@ def search_of(q: str) -> tuple[str, dict]:
     ``search_clause``) and the values of its bind parameters. "all": no query."""
     if not q:
         return "all", {}
-    values = {"search_title": _like_escaped(q)}
+    values = {"search_title": like_text(q)}
     if db.session.get_bind().dialect.name == "sqlite":
         query = _fts_query(q)
         if query == "":
             return "nothing", {}
         if query is not None:
             return "fts", {**values, "search_fts": query}
-        return "scan", {**values, "search_text": _like_escaped(q)}
+        return "scan", {**values, "search_text": like_text(q)}
     if len(q) >= TRIGRAM:
-        return "like", {**values, "search_text": _like_escaped(q)}
+        return "like", {**values, "search_text": like_text(q)}
     return ("pairs" if len(q) == TRIGRAM - 1 else "strpos"), {**values, "search_q": q}
 
 
@@ -128,9 +122,9 @@ def search_clause(how: str):
         # Too common to list its trigrams: read the column once, as a rowid list, so the
         # visibility rule only meets the matches (SQLite evaluates WHERE terms in order).
         return Resource.id.in_(select(Resource.id).where(
-            Resource.search_text.contains(bindparam("search_text"), escape=ESCAPE)))
+            Resource.search_text.contains(bindparam("search_text"), escape=LIKE_ESCAPE)))
     if how == "like":
-        return Resource.search_text.contains(bindparam("search_text"), escape=ESCAPE)
+        return Resource.search_text.contains(bindparam("search_text"), escape=LIKE_ESCAPE)
     if how == "pairs":
         # The character-pair index (search_ddl): the expression as the index has it.
         pairs = func.portal_bigrams(Resource.search_text, type_=ARRAY(Text))
@@ -147,7 +141,7 @@ def search_order(how: str, order: str = "relevance", rows=Resource) -> tuple:
     newest = (rows.created_at.desc(), rows.id.desc())
     if order == "date" or how in ("all", "nothing"):
         return newest
-    return (rows.title.icontains(bindparam("search_title"), escape=ESCAPE).desc(), *newest)
+    return (rows.title.icontains(bindparam("search_title"), escape=LIKE_ESCAPE).desc(), *newest)
 
 
 def apply_search(stmt: Select, q: str, order: str = "relevance") -> Select:

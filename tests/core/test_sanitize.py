@@ -150,3 +150,22 @@ def test_clean_text_limits_length():
     assert clean_text("  李四  ") == "李四"
     with pytest.raises(Invalid):
         clean_text("x" * 61, max_length=60)
+
+
+def test_like_text_makes_wildcards_match_themselves(db, make):
+    from sqlalchemy import bindparam, select
+
+    from portal.core.sanitize import LIKE_ESCAPE, like_text
+    from portal.org.models import School
+
+    for name in ("百分之百%学校", "a_b小学", "路/径小学", "普通小学"):
+        make.school(name=name)
+    stmt = select(School.name).where(School.name.contains(bindparam("q"), escape=LIKE_ESCAPE))
+
+    def found(q):
+        return set(db.session.execute(stmt, {"q": like_text(q)}).scalars())
+
+    assert found("%") == {"百分之百%学校"}
+    assert found("_") == {"a_b小学"}
+    assert found("/") == {"路/径小学"}
+    assert found("小学") == {"a_b小学", "普通小学", "路/径小学"}
