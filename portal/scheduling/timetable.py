@@ -5,7 +5,9 @@ school and period 4 at a village receiving school: each session is shown with th
 school looking at it (and of every school it links). The week of sessions is one query for the
 sessions with their classes, one for the receiving classrooms, one for the bell schedules of the
 schools involved and one for their periods, and one for the calendar's special days, however
-many sessions the week holds.
+many sessions the week holds. Those queries select only the columns the page shows, as plain values
+(a school's week reaches dozens of schools, classrooms and people: whole ORM rows cost more than
+the rest of the page), and are built once and bound per request.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import g
 from sqlalchemy import bindparam, case, func, literal, or_, select, union, union_all
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import User
 from ..core import cache
@@ -111,21 +113,81 @@ def period_label(numbers: list[int] | None) -> str:
 # --- the week ----------------------------------------------------------------------------------
 
 
+# What a week page shows of a session, its class, classrooms, schools and people: plain values read
+# by the same attribute names as the models (``e.live_class.main_classroom.school.name``), so the
+# template and the predicates (``can_view_classroom_week``) read either.
+
+
+@dataclass(frozen=True, slots=True)
+class WeekSchool:
+    id: int
+    name: str
+    county_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WeekClassroom:
+    id: int
+    name: str
+    school_id: int
+    school: WeekSchool
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPerson:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WeekReceiving:
+    classroom_id: int
+    classroom: WeekClassroom
+    assistant_id: int
+    assistant: WeekPerson
+
+
+@dataclass(slots=True)
+class WeekClass:
+    id: int
+    subject: str
+    grade: int | None
+    title: str
+    main_teacher_id: int
+    main_classroom_id: int
+    main_teacher: WeekPerson
+    main_classroom: WeekClassroom
+    receiving: list[WeekReceiving] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekSession:
+    id: int
+    live_class_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    moved: bool
+    note: str
+    occurrence_date: date
+
+
 @dataclass
 class SchoolPeriods:
-    school: School
+    school: School | WeekSchool
     role: str  # "main" or "receiving"
     periods: list[int] | None
+    label: str = ""  # period_label(periods), given when known (a week repeats the same few)
 
-    @property
-    def label(self) -> str:
-        return period_label(self.periods)
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = period_label(self.periods)
 
 
 @dataclass
 class Entry:
-    session: LiveSession
-    live_class: LiveClass
+    session: LiveSession | WeekSession  # WeekSession/WeekClass on the week pages, the models on the home panel
+    live_class: LiveClass | WeekClass
     start: datetime  # local
     end: datetime
     here: SchoolPeriods | None  # the viewed school's periods (None: the school is not in this class)
@@ -135,12 +197,18 @@ class Entry:
     def cancelled(self) -> bool:
         return self.session.status == "cancelled"
 
+    @property
+    def times(self) -> str:
+        """Local "08:00–08:40" (strftime costs several times as much, twice for every session)."""
+        start, end = self.start, self.end
+        return f"{start.hour:02d}:{start.minute:02d}–{end.hour:02d}:{end.minute:02d}"
+
 
 @dataclass
 class Day:
     day: date
     entries: list[Entry] = field(default_factory=list)
-    special: CalendarDay | None = None
+    special: SpecialDay | None = None
 
 
 @dataclass
@@ -204,54 +272,127 @@ def school_classes(school_id: int):
     )
 
 
-def week_of(class_ids, monday: date, school_id: int | None, county_id: int | None = None) -> Week:
-    """The sessions of these classes (a select of LiveClass.id) in the local week from ``monday``,
-    each with its periods at ``school_id`` and at every school of its class."""
-    start, end = week_bounds(monday)
-    sessions = db.session.execute(
-        select(LiveSession)
+# The week's sessions with their class, main teacher and main classroom's school, and the receiving
+# classrooms of those classes with their schools and assistants: columns, not entities (outer joins,
+# as the eager loads they replace, so the plans stay the same).
+def _sessions_of(class_ids):
+    return (
+        select(LiveSession.id, LiveSession.live_class_id, LiveSession.starts_at, LiveSession.ends_at,
+               LiveSession.status, LiveSession.moved, LiveSession.note, LiveSession.occurrence_date,
+               LiveClass.subject, LiveClass.grade, LiveClass.title, LiveClass.main_teacher_id,
+               LiveClass.main_classroom_id, User.name, Classroom.name, Classroom.school_id, School.name,
+               School.county_id)
         .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
-        .where(LiveSession.live_class_id.in_(class_ids), LiveSession.starts_at >= start, LiveSession.starts_at < end)
-        .options(
-            contains_eager(LiveSession.live_class).options(
-                joinedload(LiveClass.main_teacher),
-                joinedload(LiveClass.main_classroom).joinedload(Classroom.school),
-                selectinload(LiveClass.receiving).options(
-                    joinedload(ReceivingClassroom.classroom).joinedload(Classroom.school),
-                    joinedload(ReceivingClassroom.assistant),
-                ),
-            )
-        )
+        .outerjoin(User, User.id == LiveClass.main_teacher_id)
+        .outerjoin(Classroom, Classroom.id == LiveClass.main_classroom_id)
+        .outerjoin(School, School.id == Classroom.school_id)
+        .where(LiveSession.live_class_id.in_(class_ids), LiveSession.starts_at >= bindparam("start"),
+               LiveSession.starts_at < bindparam("end"))
         .order_by(LiveSession.starts_at, LiveSession.id)
-    ).unique().scalars().all()
-    school_ids = {school_id} if school_id else set()
-    for session in sessions:
-        school_ids.add(session.live_class.main_classroom.school_id)
-        school_ids.update(r.classroom.school_id for r in session.live_class.receiving)
+    )
+
+
+# The class ids of a teacher, a classroom and a school, bound per request as ``owner``; the week
+# pages' statements below are built from them once.
+TEACHER_CLASSES = teacher_classes(bindparam("owner"))
+CLASSROOM_CLASSES = classroom_classes(bindparam("owner"))
+SCHOOL_CLASSES = school_classes(bindparam("owner"))
+_SESSIONS_OF = {id(c): _sessions_of(c) for c in (TEACHER_CLASSES, CLASSROOM_CLASSES, SCHOOL_CLASSES)}
+
+RECEIVING_OF = (
+    select(ReceivingClassroom.live_class_id, ReceivingClassroom.classroom_id, ReceivingClassroom.assistant_id,
+           Classroom.name, Classroom.school_id, School.name, School.county_id, User.name)
+    .outerjoin(Classroom, Classroom.id == ReceivingClassroom.classroom_id)
+    .outerjoin(School, School.id == Classroom.school_id)
+    .outerjoin(User, User.id == ReceivingClassroom.assistant_id)
+    .where(ReceivingClassroom.live_class_id.in_(bindparam("class_ids", expanding=True)))
+    .order_by(ReceivingClassroom.id)
+)
+
+
+def week_of(class_ids, monday: date, school_id: int | None, county_id: int | None = None,
+            params: dict | None = None) -> Week:
+    """The sessions of these classes (a select of LiveClass.id: ``teacher_classes(id)``, or
+    ``TEACHER_CLASSES`` … with ``params={"owner": id}``) in the local week from ``monday``, each
+    with its periods at ``school_id`` and at every school of its class."""
+    start, end = week_bounds(monday)
+    statement = _SESSIONS_OF.get(id(class_ids))
+    if statement is None:
+        statement = _sessions_of(class_ids)
+    rows = db.session.execute(statement, {**(params or {}), "start": start, "end": end}).all()
+    schools: dict[int, WeekSchool] = {}
+    rooms: dict[int, WeekClassroom] = {}
+    people: dict[int, WeekPerson] = {}
+
+    def room(room_id, name, sid, school_name, school_county_id) -> WeekClassroom:
+        found = rooms.get(room_id)
+        if found is None:
+            school = schools.get(sid)
+            if school is None:
+                school = schools[sid] = WeekSchool(sid, school_name, school_county_id)
+            found = rooms[room_id] = WeekClassroom(room_id, name, sid, school)
+        return found
+
+    def person(user_id, name) -> WeekPerson:
+        found = people.get(user_id)
+        if found is None:
+            found = people[user_id] = WeekPerson(user_id, name)
+        return found
+
+    classes: dict[int, WeekClass] = {}
+    sessions = []
+    for (sid, class_id, starts_at, ends_at, status, moved, note, occurrence_date, subject, grade, title,
+         teacher_id, room_id, teacher_name, room_name, room_school_id, school_name, school_county_id) in rows:
+        live_class = classes.get(class_id)
+        if live_class is None:
+            live_class = classes[class_id] = WeekClass(
+                class_id, subject, grade, title, teacher_id, room_id, person(teacher_id, teacher_name),
+                room(room_id, room_name, room_school_id, school_name, school_county_id))
+        sessions.append((WeekSession(sid, class_id, starts_at, ends_at, status, moved, note, occurrence_date),
+                         live_class))
+    if classes:
+        for (class_id, room_id, assistant_id, room_name, room_school_id, school_name, school_county_id,
+             assistant_name) in db.session.execute(RECEIVING_OF, {"class_ids": sorted(classes)}):
+            classes[class_id].receiving.append(WeekReceiving(
+                room_id, room(room_id, room_name, room_school_id, school_name, school_county_id),
+                assistant_id, person(assistant_id, assistant_name)))
+    school_ids = set(schools)
+    if school_id:
+        school_ids.add(school_id)
     schedules = schedules_of(school_ids)
     days = [Day(monday + timedelta(days=i)) for i in range(7)]
     for special in special_days(monday, monday + timedelta(days=6), county_id):
         days[(special.day - monday).days].special = special
-    for session in sessions:
-        entry = _entry(session, schedules, school_id)
+    tz = portal_tz()
+    labels: dict[tuple[int, ...] | None, str] = {}
+    for session, live_class in sessions:
+        entry = _entry(session, live_class, schedules, school_id, tz, labels)
         index = (entry.start.date() - monday).days
         if 0 <= index < 7:
             days[index].entries.append(entry)
     return Week(monday, days)
 
 
-def _periods_at(school: School, role: str, schedules: list[Schedule], start: datetime,
-                end: datetime) -> SchoolPeriods:
-    """The school's periods from local ``start`` to ``end``, by its bell schedules of that day."""
-    return SchoolPeriods(school, role, period_numbers(schedule_on(schedules, start.date()), start.time(), end.time()))
+def _periods_at(school: School | WeekSchool, role: str, schedules: list[Schedule], start: datetime,
+                end: datetime, labels: dict | None = None) -> SchoolPeriods:
+    """The school's periods from local ``start`` to ``end``, by its bell schedules of that day
+    (``labels``: the period labels already translated for this page, by period numbers)."""
+    numbers = period_numbers(schedule_on(schedules, start.date()), start.time(), end.time())
+    if labels is None:
+        return SchoolPeriods(school, role, numbers)
+    key = tuple(numbers) if numbers is not None else None
+    text = labels.get(key)
+    if text is None:
+        text = labels[key] = period_label(numbers)
+    return SchoolPeriods(school, role, numbers, text)
 
 
-def _entry(session: LiveSession, schedules: dict[int, list[Schedule]], school_id: int | None) -> Entry:
-    start, end = to_local(session.starts_at), to_local(session.ends_at)
-    live_class = session.live_class
+def _entry(session: WeekSession, live_class: WeekClass, schedules: dict[int, list[Schedule]],
+           school_id: int | None, tz, labels: dict) -> Entry:
+    start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
 
-    def at(school: School, role: str) -> SchoolPeriods:
-        return _periods_at(school, role, schedules.get(school.id, []), start, end)
+    def at(school: WeekSchool, role: str) -> SchoolPeriods:
+        return _periods_at(school, role, schedules.get(school.id, []), start, end, labels)
 
     schools = [at(live_class.main_classroom.school, "main")]
     seen = {live_class.main_classroom.school_id}
@@ -263,17 +404,30 @@ def _entry(session: LiveSession, schedules: dict[int, list[Schedule]], school_id
     return Entry(session, live_class, start, end, here, schools)
 
 
-def special_days(first: date, last: date, county_id: int | None) -> list[CalendarDay]:
+@dataclass(frozen=True, slots=True)
+class SpecialDay:
+    """A holiday or make-up working day as the week shows it."""
+
+    day: date
+    kind: str  # "holiday" or "workday"
+    name: str
+
+
+# Built once, bound per request. With no county, "county_id = NULL" matches nothing, as the
+# city-wide rows are the ones wanted.
+SPECIAL_DAYS = (
+    select(CalendarDay.day, CalendarDay.kind, CalendarDay.name)
+    .where(CalendarDay.day >= bindparam("first"), CalendarDay.day <= bindparam("last"),
+           or_(CalendarDay.county_id.is_(None), CalendarDay.county_id == bindparam("county_id")))
+    .order_by(CalendarDay.day, CalendarDay.county_id.is_not(None))
+)
+
+
+def special_days(first: date, last: date, county_id: int | None) -> list[SpecialDay]:
     """Holidays and make-up days in the range; a county's own entry wins over the city-wide one."""
-    rows = db.session.execute(
-        select(CalendarDay).where(
-            CalendarDay.day >= first, CalendarDay.day <= last,
-            or_(CalendarDay.county_id.is_(None), CalendarDay.county_id == county_id),
-        ).order_by(CalendarDay.day, CalendarDay.county_id.is_not(None))
-    ).scalars()
-    by_day: dict[date, CalendarDay] = {}
-    for row in rows:
-        by_day[row.day] = row
+    by_day: dict[date, SpecialDay] = {}
+    for day, kind, name in db.session.execute(SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id}):
+        by_day[day] = SpecialDay(day, kind, name)
     return list(by_day.values())
 
 

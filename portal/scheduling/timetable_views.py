@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import render_template, request, send_file
+from flask import render_template, request, send_file, url_for
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
+from ..core.converters import MAX_ID
 from ..core.errors import NotFound
 from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
 from ..core.i18n import gettext as _
@@ -47,23 +48,45 @@ def _monday():
     return timetable.monday_of(day)
 
 
-def _room_opener(user):
-    """Whether the viewer may open a classroom's week: asked for every classroom of every session
-    shown, so answered once per classroom, for the user object itself rather than the proxy."""
-    known: dict[int, bool] = {}
+class _IdLinks:
+    """``url_for(endpoint, **{key: id}, **values)`` for the many ids of one page (every session,
+    every classroom of a week), built once: the id is a path segment of digits, so the URL of a
+    stand-in id is cut around it. Should the stand-in ever appear more than once, each URL is
+    built as usual."""
 
-    def can_open(classroom) -> bool:
-        if classroom.id not in known:
-            known[classroom.id] = timetable.can_view_classroom_week(user, classroom)
-        return known[classroom.id]
+    def __init__(self, endpoint: str, key: str, **values):
+        self.endpoint, self.key, self.values = endpoint, key, values
+        sample = url_for(endpoint, **{key: MAX_ID}, **values)
+        self.parts = sample.split(str(MAX_ID)) if sample.count(str(MAX_ID)) == 1 else None
 
-    return can_open
+    def __getitem__(self, id_: int) -> str:
+        if self.parts is None:
+            return url_for(self.endpoint, **{self.key: id_}, **self.values)
+        return f"{self.parts[0]}{int(id_)}{self.parts[1]}"
+
+
+def _open_rooms(user, week: timetable.Week) -> set[int]:
+    """The ids of the classrooms shown whose week the viewer may open (a link, else plain text):
+    each classroom asked once, for the user object itself rather than the proxy."""
+    rooms = {}
+    for day in week.days:
+        for entry in day.entries:
+            live_class = entry.live_class
+            rooms[live_class.main_classroom_id] = live_class.main_classroom
+            for receiving in live_class.receiving:
+                rooms[receiving.classroom_id] = receiving.classroom
+    return {room_id for room_id, room in rooms.items() if timetable.can_view_classroom_week(user, room)}
 
 
 def _render(kind: str, subject, week: timetable.Week, school: School | None, **extra):
+    monday = week.monday.isoformat()
     return render_template(
         "scheduling/week.html", kind=kind, subject=subject, week=week, school=school, today=local_today(),
-        can_open_room=_room_opener(current_user._get_current_object()),
+        open_rooms=_open_rooms(current_user._get_current_object(), week),
+        subject_names={code: label(SUBJECT_LABELS, code)
+                       for code in {e.live_class.subject for day in week.days for e in day.entries}},
+        session_links=_IdLinks("scheduling.live_session", "session_id"),
+        room_links=_IdLinks("scheduling.classroom_timetable", "classroom_id", week=monday),
         can_school=school is not None and timetable.can_view_school_week(current_user, school), **extra,
     )
 
@@ -88,8 +111,8 @@ def teacher_timetable(user_id: int):
 def _teacher_week(teacher: User, *, mine: bool):
     monday = _monday()
     school = teacher.school
-    week = timetable.week_of(timetable.teacher_classes(teacher.id), monday, teacher.school_id,
-                             school.county_id if school else None)
+    week = timetable.week_of(timetable.TEACHER_CLASSES, monday, teacher.school_id,
+                             school.county_id if school else None, {"owner": teacher.id})
     return _render("teacher", teacher, week, school, mine=mine)
 
 
@@ -98,8 +121,8 @@ def _teacher_week(teacher: User, *, mine: bool):
 def classroom_timetable(classroom_id: int):
     classroom = db.get_or_404(Classroom, classroom_id)
     require(timetable.can_view_classroom_week(current_user, classroom))
-    week = timetable.week_of(timetable.classroom_classes(classroom.id), _monday(), classroom.school_id,
-                             classroom.school.county_id)
+    week = timetable.week_of(timetable.CLASSROOM_CLASSES, _monday(), classroom.school_id,
+                             classroom.school.county_id, {"owner": classroom.id})
     return _render("classroom", classroom, week, classroom.school)
 
 
@@ -108,7 +131,7 @@ def classroom_timetable(classroom_id: int):
 def school_timetable(school_id: int):
     school = db.get_or_404(School, school_id)
     require(timetable.can_view_school_week(current_user, school))
-    week = timetable.week_of(timetable.school_classes(school.id), _monday(), school.id, school.county_id)
+    week = timetable.week_of(timetable.SCHOOL_CLASSES, _monday(), school.id, school.county_id, {"owner": school.id})
     return _render("school", school, week, school)
 
 
