@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
@@ -40,6 +41,13 @@ PER_PAGE = 30
 YEARS_BACK = 4
 STATUS_LABELS = {"on_track": _l("On track"), "behind": _l("Behind"), "at_risk": _l("At risk"), "none": _l("No quota")}
 PERIOD_LABELS = {"school_year": _l("a school year"), "semester": _l("a semester")}
+
+
+def safe_translation(text: str) -> Markup:
+    """A translation marked safe, as the template's own ``_()`` is under autoescape: ``%`` with it
+    then escapes only the values put in, the same HTML as the template wrote. For texts translated once
+    per page and filled in per row."""
+    return Markup(text)  # noqa: S704  (our catalogue, as trusted as the templates)
 
 
 # --- who is behind -------------------------------------------------------------------------------
@@ -147,8 +155,36 @@ def quota_list():
     return render_template(
         "observations/quota.html", page=page, scope=scope, role=role, status=status, year=year, years=years,
         query=query, rules=rules_text(query), groups=groups, group_by=by,
-        period=period, status_labels=STATUS_LABELS, roles=QUOTA_ROLES,
+        period=period, status_labels={code: str(text) for code, text in STATUS_LABELS.items()}, roles=QUOTA_ROLES,
+        **_list_links(page, groups, by, scope, role, status, year, years),
     )
+
+
+_ID = "__ID__"  # stands for an id in a URL made once per page (left as is by URL quoting)
+
+
+def _list_links(page, groups, by, scope, role, status, year, years) -> dict:
+    """The links and texts each row of the list repeats, made once per page rather than per row (a
+    gettext call inside a template loop copies the whole template context; url_for resolves the rule)."""
+    register = url_for("observations.register_export", observer_id=_ID, year=year)
+    base_year = year if year != years[0] else None
+    county = scope["county"]
+    if by == "school":
+        group_url = url_for("observations.quota", role=role, status=status, year=base_year, school=_ID,
+                            county=county.id if county and scope["counties"] else None)
+    else:
+        group_url = url_for("observations.quota", role=role, status=status, year=base_year, county=_ID)
+    return {
+        "register_urls": [register.replace(_ID, str(row.user_id)) for row in page.items],
+        "group_urls": [group_url.replace(_ID, str(g["id"])) if g["id"] else None for g in groups],
+        "texts": {
+            "register_of": safe_translation(_("Register of %(name)s (Excel)")),
+            "register": _("Register"),
+            "short": safe_translation(_("%(n)d short")),
+            "city_staff": _("City-level staff"),
+            "school_year": safe_translation(_("%(start)d–%(end)d school year")),
+        },
+    }
 
 
 def _sheet_title(sheet, title: str, columns: int) -> None:

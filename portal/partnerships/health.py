@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select, union_all
+from sqlalchemy import Row, Select, and_, bindparam, cast, exists, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -30,6 +30,10 @@ from .models import (
 from .permissions import scope_partnerships
 
 QUIET_DAYS = 90
+# Aliased once: scope_partnerships correlates a plain School to its own subquery, and a new alias
+# per request costs a millisecond adapting its columns the first time they are used.
+_LEAD = aliased(School)
+_MEMBER, _MEMBER_SCHOOL = aliased(PartnershipSchool), aliased(School)
 PROBLEMS = ("inactive", "no_goals")
 
 
@@ -40,7 +44,7 @@ def year_bounds(school_year: int) -> tuple[date, date]:
 
 @dataclass
 class Health:
-    partnership: Partnership
+    partnership: Row  # id, name, kind, start_date, end_date
     lead_name: str
     members: int
     has_goals: bool
@@ -53,6 +57,11 @@ class Health:
     @property
     def entries(self) -> int:
         return sum(self.activities.values())
+
+
+# HealthQuery.page_statements: statements (not results) by viewer, filters and day.
+_PAGE_STATEMENTS: dict[tuple, tuple[Select, Select]] = {}
+_MAX_PAGE_STATEMENTS = 256
 
 
 class HealthQuery:
@@ -89,7 +98,7 @@ class HealthQuery:
                           or_(Partnership.end_date.is_(None), Partnership.end_date >= self.start))
         stmt = scope_partnerships(self.user, stmt)
         if self.county_id is not None:
-            member, school = aliased(PartnershipSchool), aliased(School)
+            member, school = _MEMBER, _MEMBER_SCHOOL
             reaches = exists().where(member.partnership_id == Partnership.id, school.id == member.school_id,
                                      school.county_id == self.county_id)
             stmt = stmt.where(or_(Partnership.county_id == self.county_id, reaches))
@@ -105,8 +114,9 @@ class HealthQuery:
         return self._scoped(select(Partnership.id)).correlate(None)
 
     def statement(self) -> Select:
-        """Rows of (partnership, lead school's name, members, has goals, inactive, last entry)."""
-        lead = aliased(School)  # aliased: scope_partnerships correlates a plain School to its own subquery
+        """Rows of (partnership's id, name, kind, start and end dates, lead school's name, members,
+        has goals, inactive, last entry): columns, not the ORM object, for a list."""
+        lead = _LEAD
         members = (
             select(func.count(PartnershipSchool.id)).where(PartnershipSchool.partnership_id == Partnership.id)
             .correlate(Partnership).scalar_subquery()
@@ -117,51 +127,116 @@ class HealthQuery:
             .correlate(Partnership).scalar_subquery()
         )
         stmt = (
-            select(Partnership, lead.name, members, self._has_goals(), self._inactive(), last_entry)
+            select(*PARTNERSHIP_COLUMNS, lead.name, members, self._has_goals(), self._inactive(), last_entry)
             .join(lead, lead.id == Partnership.lead_school_id)
             .order_by(lead.name, Partnership.name, Partnership.id)
         )
         return self._scoped(stmt)
 
+    def count(self) -> Select:
+        """How many rows ``statement`` has. Without its per-row subqueries, and without its join to
+        the lead school: every partnership has one (a NOT NULL foreign key), and the join made
+        the count six times slower."""
+        return self._scoped(select(func.count(Partnership.id)))
+
+    def page_statements(self) -> tuple[Select, Select]:
+        """``statement`` for one page (``limit`` and ``offset`` bound) and ``count``, built once per
+        viewer, filters and day and then reused: building them cost more than running them. The
+        key names everything they are built from: the viewer's scope, the year, the day, the filters."""
+        user = self.user
+        key = (user.id, user.role, user.county_id, user.school_id, self.school_year, self.reference,
+               self.county_id, self.kind, self.only_problems)
+        found = _PAGE_STATEMENTS.get(key)
+        if found is None:
+            found = (self.statement().limit(bindparam("limit")).offset(bindparam("offset")), self.count())
+            if len(_PAGE_STATEMENTS) >= _MAX_PAGE_STATEMENTS:
+                _PAGE_STATEMENTS.clear()
+            _PAGE_STATEMENTS[key] = found
+        return found
+
     def rows(self, raw_rows, ids=None) -> list[Health]:
         """Health rows for the page's raw rows; ``ids``: a subquery standing for all of them."""
         result: dict[int, Health] = {}
-        for partnership, lead_name, members, has_goals, inactive, last_entry in raw_rows:
+        width = len(PARTNERSHIP_COLUMNS)
+        for row in raw_rows:
+            lead_name, members, has_goals, inactive, last_entry = row[width:]
             problems = [p for p, on in (("inactive", inactive), ("no_goals", not has_goals)) if on]
-            result[partnership.id] = Health(partnership, lead_name, members or 0, bool(has_goals), last_entry,
-                                            problems)
+            result[row[0]] = Health(row, lead_name, members or 0, bool(has_goals), last_entry, problems)
         if not result:
             return []
         if ids is None:
-            ids = list(result)
-        for pid, kind, n in db.session.execute(
-            select(PairingActivity.partnership_id, PairingActivity.kind, func.count())
-            .where(PairingActivity.partnership_id.in_(ids), PairingActivity.happened_on.between(self.start, self.end))
-            .group_by(PairingActivity.partnership_id, PairingActivity.kind)
-        ):
+            # A page's partnerships: the statements built once, the ids bound (building them cost more).
+            params = {"ids": list(result), "start": self.start, "end": self.end}
+            rows = {"activity": [], "exchanged": [], "visits": []}
+            for what, pid, kind, n in db.session.execute(_PAGE_COUNTS, params):
+                rows[what].append((pid, kind, n) if what == "activity" else (pid, n))
+            self._add_counts(result, rows["activity"], rows["exchanged"], rows["visits"])
+            return list(result.values())
+        params = {"start": self.start, "end": self.end}
+        self._add_counts(result, *(db.session.execute(stmt, params) for stmt in _counts(ids)))
+        return list(result.values())
+
+    @staticmethod
+    def _add_counts(result: dict[int, Health], activities, exchanged, visits) -> None:
+        for pid, kind, n in activities:
             if pid in result:
                 result[pid].activities[kind] = n
-        for pid, n in db.session.execute(
-            select(TeacherExchange.partnership_id, func.count(func.distinct(TeacherExchange.user_id)))
-            .where(TeacherExchange.partnership_id.in_(ids), TeacherExchange.start_date <= self.end,
-                   or_(TeacherExchange.end_date.is_(None), TeacherExchange.end_date >= self.start))
-            .group_by(TeacherExchange.partnership_id)
-        ):
+        for pid, n in exchanged:
             if pid in result:
                 result[pid].people_exchanged = n
-        schools = union_all(
-            select(Partnership.id.label("pid"), Partnership.lead_school_id.label("school_id"))
-            .where(Partnership.id.in_(ids)),
-            select(PartnershipSchool.partnership_id, PartnershipSchool.school_id)
-            .where(PartnershipSchool.partnership_id.in_(ids)),
-        ).subquery()
-        for pid, n in db.session.execute(
-            select(schools.c.pid, func.count(SchoolVisit.id))
-            .join(SchoolVisit, SchoolVisit.school_id == schools.c.school_id)
-            .where(SchoolVisit.visited_on.between(self.start, self.end))
-            .group_by(schools.c.pid)
-        ):
+        for pid, n in visits:
             if pid in result:
                 result[pid].visits = n
-        return list(result.values())
+
+
+PARTNERSHIP_COLUMNS = (Partnership.id, Partnership.name, Partnership.kind, Partnership.start_date,
+                       Partnership.end_date)
+
+
+def _counts(ids) -> tuple[Select, Select, Select]:
+    """Per partnership of ``ids`` (a list or a subquery) and the school year bound as ``start`` and
+    ``end``: log entries by kind, people exchanged, researchers' visits to its schools."""
+    start, end = bindparam("start"), bindparam("end")
+    activities = (
+        select(PairingActivity.partnership_id, PairingActivity.kind, func.count())
+        .where(PairingActivity.partnership_id.in_(ids), PairingActivity.happened_on.between(start, end))
+        .group_by(PairingActivity.partnership_id, PairingActivity.kind)
+    )
+    exchanged = (
+        select(TeacherExchange.partnership_id, func.count(func.distinct(TeacherExchange.user_id)))
+        .where(TeacherExchange.partnership_id.in_(ids), TeacherExchange.start_date <= end,
+               or_(TeacherExchange.end_date.is_(None), TeacherExchange.end_date >= start))
+        .group_by(TeacherExchange.partnership_id)
+    )
+    schools = union_all(
+        select(Partnership.id.label("pid"), Partnership.lead_school_id.label("school_id"))
+        .where(Partnership.id.in_(ids)),
+        select(PartnershipSchool.partnership_id, PartnershipSchool.school_id)
+        .where(PartnershipSchool.partnership_id.in_(ids)),
+    ).subquery()
+    visits = (
+        select(schools.c.pid, func.count(SchoolVisit.id))
+        .join(SchoolVisit, SchoolVisit.school_id == schools.c.school_id)
+        .where(SchoolVisit.visited_on.between(start, end))
+        .group_by(schools.c.pid)
+    )
+    return activities, exchanged, visits
+
+
+def _page_counts() -> Select:
+    """``_counts`` for a page's partnerships (bound as the expanding list ``ids``) as one statement:
+    rows of (which count, partnership id, kind of entry or NULL, number)."""
+    activities, exchanged, visits = _counts(bindparam("ids", expanding=True))
+    no_kind = cast(null(), PairingActivity.kind.type)
+    return union_all(
+        activities.with_only_columns(literal_column("'activity'"), *activities.selected_columns),
+        exchanged.with_only_columns(literal_column("'exchanged'"), exchanged.selected_columns[0], no_kind,
+                                    exchanged.selected_columns[1]),
+        visits.with_only_columns(literal_column("'visits'"), visits.selected_columns[0], no_kind,
+                                 visits.selected_columns[1]),
+    )
+
+
+# Built once: only the page's ids, the year's start and end change.
+_PAGE_COUNTS = _page_counts()
 

@@ -11,8 +11,7 @@ whatever the size of the city. Which rural schools are paired is the partnership
 
 from __future__ import annotations
 
-from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from flask import g, has_request_context
@@ -58,6 +57,11 @@ class CountyCoverage:
     teachers: Block = field(default_factory=Block)
     principals: Block = field(default_factory=Block)
     schools: Block = field(default_factory=Block)
+
+    def copy(self) -> CountyCoverage:
+        """A copy a caller may change without touching the kept figures (deepcopy took 2 ms a page)."""
+        return CountyCoverage(self.id, self.name, replace(self.teachers), replace(self.principals),
+                              replace(self.schools))
 
     def as_json(self) -> dict:
         return {
@@ -150,7 +154,7 @@ def coverage_by_county(counties: list[County], county_id: int | None = None) -> 
     """One row per county (limited to ``county_id`` when given), in the order given. Kept in the
     figures' cache: the city's count reads every rural teacher's memberships (30 ms)."""
     key = ("coverage", tuple((c.id, c.name) for c in counties), county_id, local_today())
-    return deepcopy(cache.cached(key, lambda: _coverage_by_county(counties, county_id)))
+    return [row.copy() for row in cache.cached(key, lambda: _coverage_by_county(counties, county_id))]
 
 
 def _coverage_by_county(counties: list[County], county_id: int | None) -> list[CountyCoverage]:

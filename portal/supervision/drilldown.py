@@ -59,10 +59,13 @@ class Listing:
     key: str
     title: str
     columns: list[Column]
-    stmt: Select
+    stmt: Select | Callable[[], Select]  # or a function making it: only built when the page is not kept
     rows: Callable[[list], list[list]]
     filters: dict = field(default_factory=dict)  # the list's own query arguments
     tabs: list[tuple[str, dict, bool]] = field(default_factory=list)  # (label, filters, current)
+
+    def statement(self) -> Select:
+        return self.stmt() if callable(self.stmt) else self.stmt
 
 
 def _choice(args, name: str, choices, default=None):
@@ -233,19 +236,22 @@ def _sessions(scope, args) -> Listing:
 
 def _receiving(scope, args) -> Listing:
     status = _choice(args, "status", {"short": 1, "complete": 1})
-    per_school = figures.receiving_schools_statement(scope)
-    stmt = (
-        select(County.name, School.id, School.name, School.kind, per_school.c.subjects, per_school.c.short,
-               per_school.c.due, per_school.c.delivered, per_school.c.complete)
-        .select_from(per_school)
-        .join(School, School.id == per_school.c.school_id)
-        .join(County, County.id == School.county_id)
-        .order_by(per_school.c.complete, County.name, School.name, School.id)
-    )
-    if status == "short":
-        stmt = stmt.where(per_school.c.complete == 0)
-    elif status == "complete":
-        stmt = stmt.where(per_school.c.complete == 1)
+
+    def statement() -> Select:  # built only when the page is not kept (building it cost 2 ms)
+        per_school = figures.receiving_schools_statement(scope)
+        stmt = (
+            select(County.name, School.id, School.name, School.kind, per_school.c.subjects, per_school.c.short,
+                   per_school.c.due, per_school.c.delivered, per_school.c.complete)
+            .select_from(per_school)
+            .join(School, School.id == per_school.c.school_id)
+            .join(County, County.id == School.county_id)
+            .order_by(per_school.c.complete, County.name, School.name, School.id)
+        )
+        if status == "short":
+            stmt = stmt.where(per_school.c.complete == 0)
+        elif status == "complete":
+            stmt = stmt.where(per_school.c.complete == 1)
+        return stmt
 
     def rows(items):
         ids = [row[1] for row in items]
@@ -270,7 +276,7 @@ def _receiving(scope, args) -> Listing:
                     Column(_l("Subjects received"), 10, True), Column(_l("Subjects short"), 10, True),
                     Column(_l("Periods due"), 10, True), Column(_l("Delivered"), 10, True), Column("%", 6, True),
                     Column(_l("Fully delivered"), 10), Column(_l("Subjects short (delivered/due)"), 30)],
-                   stmt, rows, {"status": status}, _tabs("receiving_schools", "status", titles, status))
+                   statement, rows, {"status": status}, _tabs("receiving_schools", "status", titles, status))
 
 
 # --- resource flow -----------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 from itertools import groupby
 
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, current_app, render_template, send_file, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from openpyxl import Workbook
 
 from ..core import cache
@@ -23,7 +24,7 @@ from ..core.labels import (
     SUBJECT_LABELS,
     label,
 )
-from ..core.pagination import Page, page_args, paginate
+from ..core.pagination import Page, page_args
 from ..core.templating import nav_item
 from ..core.timeutil import local_today, school_year_of
 from ..core.validate import BadRequest, query_choice, query_int
@@ -51,14 +52,51 @@ HEALTH_PER_PAGE = 30
 PROBLEM_LABELS = {"inactive": _l("Inactive"), "no_goals": _l("No goals")}
 
 
-def subjects_text(codes) -> str:
-    return "、".join(str(SUBJECT_LABELS.get(code, code)) for code in codes or ())
+def safe_translation(text: str) -> Markup:
+    """A translation marked safe, as the template's own ``_()`` is under autoescape: ``%`` with it
+    then escapes only the values put in, the same HTML as the template wrote. For texts translated once
+    per page and filled in per row."""
+    return Markup(text)  # noqa: S704  (our catalogue, as trusted as the templates)
+
+
+def subjects_text(codes, labels=SUBJECT_LABELS) -> str:
+    return "、".join(str(labels.get(code, code)) for code in codes or ())
+
+
+def translated(labels: dict) -> dict[str, str]:
+    """A label catalogue in the request's language, for a page's rows."""
+    return {code: str(text) for code, text in labels.items()}
+
+
+_ID = "__ID__"  # stands for an id in a query string made once per page (URL quoting leaves it as is)
+
+
+def id_url(endpoint: str, arg: str):
+    """A function making the URL of ``endpoint`` for an object id: url_for once per page, not per row."""
+    prefix = url_for(endpoint, **{arg: 1})
+    if not prefix.endswith("/1"):  # a rule with something after the id: ask each time
+        return lambda object_id: url_for(endpoint, **{arg: object_id})
+    prefix = prefix[:-1]
+    return lambda object_id: f"{prefix}{object_id}"
 
 
 def _scope():
     county = scoped_county(current_user, query_int("county"))
     counties = visible_counties(current_user)
     return county, counties, coverage_by_county(counties, county.id if county else None)
+
+
+def _coverage_row_texts() -> dict[str, Markup]:
+    """The texts of the coverage page's rows, translated once per page; safe like the template's own
+    ``_()``, so that ``%`` escapes only the county's name."""
+    return {
+        "teachers_in": safe_translation(_("Rural teachers covered in %(county)s")),
+        "principals_in": safe_translation(_("Rural principals covered in %(county)s")),
+        "schools_in": safe_translation(_("Rural schools paired in %(county)s")),
+        "weak": _("Weak"),
+        "only_rural": _("Only with rural schools"),
+        "none": _("None"),
+    }
 
 
 @bp.route("/supervision/coverage")
@@ -69,21 +107,39 @@ def coverage():
     total = sum_coverage(rows)
     # The gap list's length is already known (total - covered): no second count over the city.
     number, per_page = page_args(GAP_PER_PAGE)
+    county_id = county.id if county else None
     if role == "school":
-        stmt = unpaired_schools_statement(county.id if county else None, paired_today(), local_today())
         missing = total.schools.missing
+
+        def statement():
+            return unpaired_schools_statement(county_id, paired_today(), local_today())
     else:
-        stmt = gap_statement(role, county.id if county else None)
         missing = (total.teachers if role == "teacher" else total.principals).missing
-    stmt = stmt.limit(per_page).offset((number - 1) * per_page)
-    cache_key = ("coverage_gaps", role, county.id if county else None, number, per_page, local_today())
-    page = Page(items=cache.cached(cache_key, lambda: list(db.session.execute(stmt))), total=missing, page=number,
-                per_page=per_page)
+
+        def statement():
+            return gap_statement(role, county_id)
+    # The statement is only built when the page is not kept (building it costs more than the page).
+    cache_key = ("coverage_gaps", role, county_id, number, per_page, local_today())
+    items = cache.cached(cache_key, lambda: list(db.session.execute(
+        statement().limit(per_page).offset((number - 1) * per_page))))
+    page = Page(items=items, total=missing, page=number, per_page=per_page)
     # Rows come ordered by county, school and name: group people by school, schools by county.
+    # Links, labels and subjects are made here, once per page, rather than per row in the template.
+    school_url = id_url("org.school", "school_id")
     if role == "school":
-        groups = [(key, list(items)) for key, items in groupby(page.items, key=lambda r: r[0])]
+        kinds, stages = translated(SCHOOL_KIND_LABELS), translated(STAGE_LABELS)
+        groups = [
+            (key, [(school_url(r[1]), r[2], r[5], kinds.get(r[3], r[3]), stages.get(r[4], r[4]), r[6], r[7])
+                   for r in items])
+            for key, items in groupby(page.items, key=lambda r: r[0])
+        ]
     else:
-        groups = [(key, list(items)) for key, items in groupby(page.items, key=lambda r: (r[0], r[1], r[2]))]
+        subjects = translated(SUBJECT_LABELS)
+        groups = [
+            ((key[0], school_url(key[1]), key[2]), [(r[4], r[5], subjects_text(r[6], subjects)) for r in items])
+            for key, items in groupby(page.items, key=lambda r: (r[0], r[1], r[2]))
+        ]
+    county_url = url_for("supervision.coverage", county=_ID, gaps=role)
     return render_template(
         "supervision/coverage.html",
         county=county,
@@ -93,7 +149,8 @@ def coverage():
         role=role,
         page=page,
         groups=groups,
-        subjects_text=subjects_text,
+        county_links=[county_url.replace(_ID, str(row.id)) for row in rows],
+        texts=_coverage_row_texts(),
     )
 
 
@@ -171,17 +228,31 @@ def _health_query():
     return query, county, counties, years
 
 
-def activities_text(activities: dict) -> str:
-    return "、".join(f"{label(PAIRING_ACTIVITY_LABELS, kind)} {n}" for kind, n in sorted(activities.items(),
-                                                                                          key=lambda kv: -kv[1]))
+def activities_text(activities: dict, labels=PAIRING_ACTIVITY_LABELS) -> str:
+    return "、".join(f"{label(labels, kind)} {n}" for kind, n in sorted(activities.items(), key=lambda kv: -kv[1]))
 
 
 @bp.route("/supervision/partnerships")
 @require_roles(BUREAU, RESEARCHER)
 def partnership_health():
     query, county, counties, years = _health_query()
-    page = paginate(db.session, query.statement(), default_per_page=HEALTH_PER_PAGE, scalars=False)
-    page.items = query.rows(page.items)
+    number, per_page = page_args(HEALTH_PER_PAGE)
+    # Counted without the rows' subqueries and join (a third of the page's SQL), statements built once.
+    stmt, count = query.page_statements()
+    total = db.session.execute(count).scalar_one()
+    raw = db.session.execute(stmt, {"limit": per_page, "offset": (number - 1) * per_page})
+    page = Page(items=query.rows(raw), total=total, page=number, per_page=per_page)
+    # Everything a row shows that is the same on every row, or a label, made once per page.
+    activity_labels = translated(PAIRING_ACTIVITY_LABELS)
+    texts = {
+        "until": safe_translation(_("until %(day)s")),
+        "latest": safe_translation(_("Latest: %(day)s")),
+        "written": _("Written"),
+        "none": _("None"),
+        "ok": _("OK"),
+        # a gettext call inside a template loop copies the template's context: the years' names here
+        "school_year": safe_translation(_("%(start)d–%(end)d school year")),
+    }
     return render_template(
         "supervision/partnerships.html",
         query=query,
@@ -190,9 +261,13 @@ def partnership_health():
         years=years,
         kinds=KINDS,
         page=page,
-        problem_labels=PROBLEM_LABELS,
+        problem_labels=translated(PROBLEM_LABELS),
+        kind_labels=translated(PARTNERSHIP_KIND_LABELS),
         quiet_days=QUIET_DAYS,
-        activities_text=activities_text,
+        activities=[activities_text(row.activities, activity_labels) for row in page.items],
+        partnership_url=id_url("partnerships.partnership", "partnership_id")
+        if "partnerships.partnership" in current_app.view_functions else None,
+        texts=texts,
     )
 
 
