@@ -146,9 +146,10 @@ def start_serve(env: dict, redis_url: str | None) -> tuple[subprocess.Popen, str
         except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.3)
-    stop_serve(proc, run_dir)
-    raise SystemExit("serve.sh did not start:\n" + (Path(run_dir) / "serve.log").read_text(errors="replace")[-3000:]
-                     if Path(run_dir).exists() else "serve.sh did not start")
+    log_path = Path(run_dir) / "serve.log"
+    told = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
+    stop_serve(proc, run_dir)  # removes the run dir: its log is read first
+    raise SystemExit(f"serve.sh did not start (exit {proc.returncode}):\n{told}")
 
 
 def _port_taken(port: int) -> bool:
