@@ -14,7 +14,7 @@ from ..core.converters import MAX_ID
 from ..core.errors import DomainError, Invalid
 from ..core.home import panels_for
 from ..core.i18n import gettext as _
-from ..core.labels import ROLE_LABELS
+from ..core.labels import ROLE_LABELS, translated
 from ..core.pagination import page_of, paginate
 from ..core.sanitize import strip_controls
 from ..extensions import db, limiter
@@ -304,7 +304,7 @@ def admin_users():
     stmt, count = _admin_users_statements(scoped, bool(query), of_role, of_school)
     page = page_of(db.session, stmt, count, params, count_short_pages=False)  # a search reads every account
     return render_template("accounts/admin_users.html", page=page, form=form,
-                           role_labels={code: str(text) for code, text in ROLE_LABELS.items()})
+                           role_labels=translated(ROLE_LABELS))
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
-from ..core.labels import MEMBER_ROLE_LABELS
+from ..core.labels import MEMBER_ROLE_LABELS, translated
 from ..core.pagination import page_of
 from ..extensions import db
 from ..org.models import School
@@ -62,7 +62,7 @@ def members(community_id: int):
     return render_template("communities/members.html", community=community, membership=membership,
                            tab="members", page=page, pending=pending, manage=manage, add_form=AddMemberForm(),
                            # translated once per page, not once per member
-                           role_labels={code: str(text) for code, text in MEMBER_ROLE_LABELS.items()})
+                           role_labels=translated(MEMBER_ROLE_LABELS))
 
 
 @bp.route("/communities/<id:community_id>/members", methods=["POST"])

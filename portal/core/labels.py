@@ -67,6 +67,12 @@ GRADE_LABELS = {
 def label(mapping: dict, code) -> str:
     return str(mapping.get(code, code))
 
+
+def translated(mapping: dict) -> dict:
+    """A label catalogue in the request's language, for a page whose rows repeat its labels (each
+    translated once rather than once per row)."""
+    return {code: str(text) for code, text in mapping.items()}
+
 COMMUNITY_KIND_LABELS = {"teacher": _l("Famous-teacher communities (名师+)"), "principal": _l("Famous-principal communities (名校长+)")}
 COMMUNITY_LEVEL_LABELS = {"city": _l("City level"), "county": _l("County level")}
 MEMBER_ROLE_LABELS = {"leader": _l("Leader"), "core": _l("Core member"), "member": _l("Member")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, request, url_for
@@ -10,6 +11,7 @@ from flask_login import current_user
 
 from . import labels
 from .authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER
+from .converters import MAX_ID
 from .i18n import lazy_gettext as _l
 from .timeutil import to_local
 
@@ -63,6 +65,20 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["datetime"] = format_local_datetime
     app.jinja_env.filters["date"] = format_local_date
+
+
+def url_for_ids(endpoint: str, id_arg: str, **values) -> Callable[[int], str]:
+    """``url_for(endpoint, **{id_arg: id}, **values)`` for the many ids of one page, resolved once:
+    the URL of a stand-in id is cut around it and each id put in its place (url_for for every row
+    of a list cost as much as the rest of the row). Ids are digits in a path segment or a query
+    argument, left as they are by URL quoting; should the stand-in show up twice, url_for is asked
+    for each id."""
+    stand_in = str(MAX_ID)
+    sample = url_for(endpoint, **{id_arg: MAX_ID}, **values)
+    if sample.count(stand_in) != 1:
+        return lambda object_id: url_for(endpoint, **{id_arg: object_id}, **values)
+    head, tail = sample.split(stand_in)
+    return lambda object_id: f"{head}{int(object_id)}{tail}"
 
 
 def nav_links(role: str) -> list[tuple[str, str, object]]:

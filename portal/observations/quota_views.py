@@ -8,7 +8,6 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
@@ -21,9 +20,10 @@ from ..core.exports import XLSX_MIMETYPE, cell, cell_text, print_setup
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
-from ..core.labels import OBSERVATION_KIND_LABELS, ROLE_LABELS, label
+from ..core.i18n import safe_translation
+from ..core.labels import OBSERVATION_KIND_LABELS, ROLE_LABELS, label, translated
 from ..core.locking import submitted_version
-from ..core.templating import nav_item
+from ..core.templating import nav_item, url_for_ids
 from ..core.timeutil import local_today, school_year_of
 from ..core.validate import BadRequest, query_choice, query_int
 from ..extensions import db
@@ -41,13 +41,6 @@ PER_PAGE = 30
 YEARS_BACK = 4
 STATUS_LABELS = {"on_track": _l("On track"), "behind": _l("Behind"), "at_risk": _l("At risk"), "none": _l("No quota")}
 PERIOD_LABELS = {"school_year": _l("a school year"), "semester": _l("a semester")}
-
-
-def safe_translation(text: str) -> Markup:
-    """A translation marked safe, as the template's own ``_()`` is under autoescape: ``%`` with it
-    then escapes only the values put in, the same HTML as the template wrote. For texts translated once
-    per page and filled in per row."""
-    return Markup(text)  # noqa: S704  (our catalogue, as trusted as the templates)
 
 
 # --- who is behind -------------------------------------------------------------------------------
@@ -155,28 +148,25 @@ def quota_list():
     return render_template(
         "observations/quota.html", page=page, scope=scope, role=role, status=status, year=year, years=years,
         query=query, rules=rules_text(query), groups=groups, group_by=by,
-        period=period, status_labels={code: str(text) for code, text in STATUS_LABELS.items()}, roles=QUOTA_ROLES,
+        period=period, status_labels=translated(STATUS_LABELS), roles=QUOTA_ROLES,
         **_list_links(page, groups, by, scope, role, status, year, years),
     )
-
-
-_ID = "__ID__"  # stands for an id in a URL made once per page (left as is by URL quoting)
 
 
 def _list_links(page, groups, by, scope, role, status, year, years) -> dict:
     """The links and texts each row of the list repeats, made once per page rather than per row (a
     gettext call inside a template loop copies the whole template context; url_for resolves the rule)."""
-    register = url_for("observations.register_export", observer_id=_ID, year=year)
+    register = url_for_ids("observations.register_export", "observer_id", year=year)
     base_year = year if year != years[0] else None
     county = scope["county"]
     if by == "school":
-        group_url = url_for("observations.quota", role=role, status=status, year=base_year, school=_ID,
-                            county=county.id if county and scope["counties"] else None)
+        group_url = url_for_ids("observations.quota", "school", role=role, status=status, year=base_year,
+                                county=county.id if county and scope["counties"] else None)
     else:
-        group_url = url_for("observations.quota", role=role, status=status, year=base_year, county=_ID)
+        group_url = url_for_ids("observations.quota", "county", role=role, status=status, year=base_year)
     return {
-        "register_urls": [register.replace(_ID, str(row.user_id)) for row in page.items],
-        "group_urls": [group_url.replace(_ID, str(g["id"])) if g["id"] else None for g in groups],
+        "register_urls": [register(row.user_id) for row in page.items],
+        "group_urls": [group_url(g["id"]) if g["id"] else None for g in groups],
         "texts": {
             "register_of": safe_translation(_("Register of %(name)s (Excel)")),
             "register": _("Register"),

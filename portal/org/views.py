@@ -13,7 +13,7 @@ from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
-from ..core.labels import GRADE_LABELS, SCHOOL_KIND_LABELS, STAGE_LABELS
+from ..core.labels import GRADE_LABELS, SCHOOL_KIND_LABELS, STAGE_LABELS, translated
 from ..core.pagination import page_of
 from ..core.sanitize import LIKE_ESCAPE, like_text, strip_controls
 from ..extensions import db
@@ -89,8 +89,8 @@ def schools():
     ids = [row.id for row in page.items]
     counts = dict(db.session.execute(_CLASS_COUNTS, {"ids": ids}).all()) if ids else {}
     return render_template("org/schools.html", page=page, form=form, counts=counts,
-                           kind_labels={code: str(text) for code, text in SCHOOL_KIND_LABELS.items()},
-                           stage_labels={code: str(text) for code, text in STAGE_LABELS.items()})
+                           kind_labels=translated(SCHOOL_KIND_LABELS),
+                           stage_labels=translated(STAGE_LABELS))
 
 
 _SCHOOL_PAGE = (

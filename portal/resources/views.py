@@ -23,6 +23,7 @@ from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS, 
 from ..core.locking import submitted_version
 from ..core.pagination import page_args
 from ..core.sqlite import writes_on_get
+from ..core.templating import url_for_ids
 from ..core.uploads import clean_filename, extensions_of, send_upload, upload_path
 from ..extensions import db
 from . import (
@@ -113,7 +114,8 @@ def index():
         mine=bool(form.mine.data),
     )
     return render_template("resources/index.html", page=page, form=form, can_share=can_share(current_user),
-                           searching=bool(services.normalise_query(form.q.data)), card_label=_label_once())
+                           searching=bool(services.normalise_query(form.q.data)), card_label=_label_once(),
+                           resource_url=url_for_ids("resources.resource", "resource_id"))
 
 
 # --- one resource --------------------------------------------------------------------------------

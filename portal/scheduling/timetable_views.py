@@ -6,21 +6,20 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import render_template, request, send_file, url_for
+from flask import render_template, request, send_file
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
-from ..core.converters import MAX_ID
 from ..core.errors import NotFound
 from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
-from ..core.templating import nav_item
+from ..core.templating import nav_item, url_for_ids
 from ..core.timeutil import local_today
 from ..core.validate import BadRequest, query_int
 from ..extensions import db
@@ -48,23 +47,6 @@ def _monday():
     return timetable.monday_of(day)
 
 
-class _IdLinks:
-    """``url_for(endpoint, **{key: id}, **values)`` for the many ids of one page (every session,
-    every classroom of a week), built once: the id is a path segment of digits, so the URL of a
-    stand-in id is cut around it. Should the stand-in ever appear more than once, each URL is
-    built as usual."""
-
-    def __init__(self, endpoint: str, key: str, **values):
-        self.endpoint, self.key, self.values = endpoint, key, values
-        sample = url_for(endpoint, **{key: MAX_ID}, **values)
-        self.parts = sample.split(str(MAX_ID)) if sample.count(str(MAX_ID)) == 1 else None
-
-    def __getitem__(self, id_: int) -> str:
-        if self.parts is None:
-            return url_for(self.endpoint, **{self.key: id_}, **self.values)
-        return f"{self.parts[0]}{int(id_)}{self.parts[1]}"
-
-
 def _open_rooms(user, week: timetable.Week) -> set[int]:
     """The ids of the classrooms shown whose week the viewer may open (a link, else plain text):
     each classroom asked once, for the user object itself rather than the proxy."""
@@ -85,8 +67,8 @@ def _render(kind: str, subject, week: timetable.Week, school: School | None, **e
         open_rooms=_open_rooms(current_user._get_current_object(), week),
         subject_names={code: label(SUBJECT_LABELS, code)
                        for code in {e.live_class.subject for day in week.days for e in day.entries}},
-        session_links=_IdLinks("scheduling.live_session", "session_id"),
-        room_links=_IdLinks("scheduling.classroom_timetable", "classroom_id", week=monday),
+        session_link=url_for_ids("scheduling.live_session", "session_id"),
+        room_link=url_for_ids("scheduling.classroom_timetable", "classroom_id", week=monday),
         can_school=school is not None and timetable.can_view_school_week(current_user, school), **extra,
     )
 

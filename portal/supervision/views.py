@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 from itertools import groupby
 
-from flask import Blueprint, current_app, render_template, send_file, url_for
+from flask import Blueprint, current_app, render_template, send_file
 from flask_login import current_user
-from markupsafe import Markup
 from openpyxl import Workbook
 
 from ..core import cache
@@ -16,6 +15,7 @@ from ..core.authz import BUREAU, RESEARCHER, require_roles
 from ..core.exports import XLSX_MIMETYPE, cell, header_row
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
+from ..core.i18n import safe_translation
 from ..core.labels import (
     PAIRING_ACTIVITY_LABELS,
     PARTNERSHIP_KIND_LABELS,
@@ -23,9 +23,10 @@ from ..core.labels import (
     STAGE_LABELS,
     SUBJECT_LABELS,
     label,
+    translated,
 )
 from ..core.pagination import Page, page_args
-from ..core.templating import nav_item
+from ..core.templating import nav_item, url_for_ids
 from ..core.timeutil import local_today, school_year_of
 from ..core.validate import BadRequest, query_choice, query_int
 from ..extensions import db
@@ -52,32 +53,8 @@ HEALTH_PER_PAGE = 30
 PROBLEM_LABELS = {"inactive": _l("Inactive"), "no_goals": _l("No goals")}
 
 
-def safe_translation(text: str) -> Markup:
-    """A translation marked safe, as the template's own ``_()`` is under autoescape: ``%`` with it
-    then escapes only the values put in, the same HTML as the template wrote. For texts translated once
-    per page and filled in per row."""
-    return Markup(text)  # noqa: S704  (our catalogue, as trusted as the templates)
-
-
 def subjects_text(codes, labels=SUBJECT_LABELS) -> str:
     return "、".join(str(labels.get(code, code)) for code in codes or ())
-
-
-def translated(labels: dict) -> dict[str, str]:
-    """A label catalogue in the request's language, for a page's rows."""
-    return {code: str(text) for code, text in labels.items()}
-
-
-_ID = "__ID__"  # stands for an id in a query string made once per page (URL quoting leaves it as is)
-
-
-def id_url(endpoint: str, arg: str):
-    """A function making the URL of ``endpoint`` for an object id: url_for once per page, not per row."""
-    prefix = url_for(endpoint, **{arg: 1})
-    if not prefix.endswith("/1"):  # a rule with something after the id: ask each time
-        return lambda object_id: url_for(endpoint, **{arg: object_id})
-    prefix = prefix[:-1]
-    return lambda object_id: f"{prefix}{object_id}"
 
 
 def _scope():
@@ -86,7 +63,7 @@ def _scope():
     return county, counties, coverage_by_county(counties, county.id if county else None)
 
 
-def _coverage_row_texts() -> dict[str, Markup]:
+def _coverage_row_texts() -> dict[str, str]:
     """The texts of the coverage page's rows, translated once per page; safe like the template's own
     ``_()``, so that ``%`` escapes only the county's name."""
     return {
@@ -125,7 +102,7 @@ def coverage():
     page = Page(items=items, total=missing, page=number, per_page=per_page)
     # Rows come ordered by county, school and name: group people by school, schools by county.
     # Links, labels and subjects are made here, once per page, rather than per row in the template.
-    school_url = id_url("org.school", "school_id")
+    school_url = url_for_ids("org.school", "school_id")
     if role == "school":
         kinds, stages = translated(SCHOOL_KIND_LABELS), translated(STAGE_LABELS)
         groups = [
@@ -139,7 +116,7 @@ def coverage():
             ((key[0], school_url(key[1]), key[2]), [(r[4], r[5], subjects_text(r[6], subjects)) for r in items])
             for key, items in groupby(page.items, key=lambda r: (r[0], r[1], r[2]))
         ]
-    county_url = url_for("supervision.coverage", county=_ID, gaps=role)
+    county_url = url_for_ids("supervision.coverage", "county", gaps=role)
     return render_template(
         "supervision/coverage.html",
         county=county,
@@ -149,7 +126,7 @@ def coverage():
         role=role,
         page=page,
         groups=groups,
-        county_links=[county_url.replace(_ID, str(row.id)) for row in rows],
+        county_links=[county_url(row.id) for row in rows],
         texts=_coverage_row_texts(),
     )
 
@@ -265,7 +242,7 @@ def partnership_health():
         kind_labels=translated(PARTNERSHIP_KIND_LABELS),
         quiet_days=QUIET_DAYS,
         activities=[activities_text(row.activities, activity_labels) for row in page.items],
-        partnership_url=id_url("partnerships.partnership", "partnership_id")
+        partnership_url=url_for_ids("partnerships.partnership", "partnership_id")
         if "partnerships.partnership" in current_app.view_functions else None,
         texts=texts,
     )
