@@ -5,7 +5,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import SelectField, SelectMultipleField
+from ..core.forms import KeptSelect, SelectField, SelectMultipleField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ROLE_LABELS, SUBJECT_LABELS, TITLE_LABELS
 
@@ -53,4 +53,4 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name or username"), validators=[Optional(), Length(max=64)])
-    role = SelectField(_l("Role"), choices=[("", _l("All roles"))] + _choices(ROLE_LABELS), validators=[Optional()])
+    role = SelectField(_l("Role"), choices=[("", _l("All roles"))] + _choices(ROLE_LABELS), validators=[Optional()], widget=KeptSelect())

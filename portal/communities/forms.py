@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import SelectField
+from ..core.forms import KeptSelect, SelectField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import COMMUNITY_KIND_LABELS, COMMUNITY_LEVEL_LABELS, STAGE_LABELS, SUBJECT_LABELS
 
@@ -47,7 +47,7 @@ class CommunityFilterForm(FlaskForm):
 
     q = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
     kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + list(COMMUNITY_KIND_LABELS.items()),
-                       validators=[Optional()])
+                       validators=[Optional()], widget=KeptSelect())
     mine = BooleanField(_l("Only mine"))
 
 

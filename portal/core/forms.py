@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash
+from flask_babel import get_locale
 from markupsafe import Markup
 from wtforms import fields, widgets
 
@@ -29,6 +30,35 @@ class Select(widgets.Select):
     @classmethod
     def _dispatch_render_option(cls):
         return cls.render_option  # our signature is the current one: no need to inspect it per select
+
+
+class KeptSelect(Select):
+    """A select whose choices are fixed where its form is declared (a list's filters): each
+    rendering is kept per language, chosen value and attributes and given again, instead of
+    writing the same fifty options for every page of a list (a millisecond per page for the
+    resource list's seven filters). A value that is not one of the choices is rendered, not kept.
+    One instance per declared field: ``SelectField(..., widget=KeptSelect())``."""
+
+    MAX_KEPT = 512
+
+    def __init__(self, multiple=False):
+        super().__init__(multiple=multiple)
+        self._kept: dict = {}
+        self._values: frozenset | None = None  # of the choices, as strings
+
+    def __call__(self, field, **kwargs):
+        chosen = "" if field.data is None else str(field.data)
+        if self._values is None:
+            self._values = frozenset(str(value) for value, *_rest in field.choices)
+        if chosen not in self._values:
+            return super().__call__(field, **kwargs)
+        key = (field.name, field.id, str(get_locale()), chosen, tuple(sorted(kwargs.items())))
+        html = self._kept.get(key)
+        if html is None:
+            html = super().__call__(field, **kwargs)
+            if len(self._kept) < self.MAX_KEPT:
+                self._kept[key] = html
+        return html
 
 
 class SelectField(fields.SelectField):

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from ..core.forms import SelectField
+from ..core.forms import KeptSelect, SelectField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import OBSERVATION_GRADE_LABELS, OBSERVATION_KIND_LABELS, SUBJECT_LABELS
 
@@ -52,9 +52,9 @@ class FilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(_l("Status"), choices=[("", _l("All")), ("draft", _l("Drafts")), ("final", _l("Final"))],
-                         validators=[Optional()])
+                         validators=[Optional()], widget=KeptSelect())
     kind = SelectField(_l("Kind of lesson"), choices=[("", _l("All kinds"))] + list(OBSERVATION_KIND_LABELS.items()),
-                       validators=[Optional()])
+                       validators=[Optional()], widget=KeptSelect())
     year = SelectField(_l("School year"), choices=[("", _l("All years"))], validators=[Optional()])
 
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FieldList, FormField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..core.forms import SelectField
+from ..core.forms import KeptSelect, SelectField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import GRADE_LABELS, SCHOOL_KIND_LABELS, SEMESTER_LABELS, STAGE_LABELS
 
@@ -54,4 +54,4 @@ class SchoolFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
-    kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + list(SCHOOL_KIND_LABELS.items()), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + list(SCHOOL_KIND_LABELS.items()), validators=[Optional()], widget=KeptSelect())

@@ -7,7 +7,7 @@ from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import SelectField, SelectMultipleField
+from ..core.forms import KeptSelect, SelectField, SelectMultipleField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import PARTNERSHIP_KIND_LABELS
 
@@ -49,6 +49,6 @@ class PartnershipFilterForm(FlaskForm):
 
     q = StringField(_l("Name or school"), validators=[Optional(), Length(max=80)])
     kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + list(PARTNERSHIP_KIND_LABELS.items()),
-                       validators=[Optional()])
+                       validators=[Optional()], widget=KeptSelect())
     state = SelectField(_l("State"), choices=[("current", _l("Current")), ("ended", _l("Ended")), ("all", _l("All"))],
-                        default="current", validators=[Optional()])
+                        default="current", validators=[Optional()], widget=KeptSelect())

@@ -8,7 +8,7 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import SelectField, SelectMultipleField
+from ..core.forms import KeptSelect, SelectField, SelectMultipleField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import PAIRING_ACTIVITY_LABELS
 
@@ -37,5 +37,5 @@ class LogFilterForm(FlaskForm):
         csrf = False
 
     kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + list(PAIRING_ACTIVITY_LABELS.items()),
-                       validators=[Optional()])
+                       validators=[Optional()], widget=KeptSelect())
     year = SelectField(_l("School year"), choices=[("", _l("All years"))], validators=[Optional()])

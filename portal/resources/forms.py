@@ -12,7 +12,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import SelectField, SelectMultipleField
+from ..core.forms import KeptSelect, SelectField, SelectMultipleField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import (
     EDITION_LABELS,
@@ -62,20 +62,24 @@ class VersionForm(FlaskForm):
     note = StringField(_l("What changed"), validators=[Optional(), Length(max=MAX_NOTE)])
 
 
+def _filter() -> dict:
+    """A filter's settings: any value is read (the list ignores what it does not know), and
+    its rendering is kept (core/forms.KeptSelect: one per field)."""
+    return {"validate_choice": False, "widget": KeptSelect()}
+
+
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
     q = StringField(_l("Search titles, descriptions and tags"), validators=[Optional(), Length(max=200)])
-    subject = SelectField(_l("Subject"), choices=[("", _l("All subjects"))] + list(SUBJECT_LABELS.items()),
-                          validate_choice=False)
-    stage = SelectField(_l("Stage"), choices=[("", _l("All stages"))] + _stages(), validate_choice=False)
-    grade = SelectField(_l("Grade"), choices=[("", _l("All grades"))] + _grades(), validate_choice=False)
+    subject = SelectField(_l("Subject"), choices=[("", _l("All subjects"))] + list(SUBJECT_LABELS.items()), **_filter())
+    stage = SelectField(_l("Stage"), choices=[("", _l("All stages"))] + _stages(), **_filter())
+    grade = SelectField(_l("Grade"), choices=[("", _l("All grades"))] + _grades(), **_filter())
     kind = SelectField(_l("Type of resource"),
-                       choices=[("", _l("All types of resource"))] + list(RESOURCE_KIND_LABELS.items()),
-                       validate_choice=False)
+                       choices=[("", _l("All types of resource"))] + list(RESOURCE_KIND_LABELS.items()), **_filter())
     edition = SelectField(_l("Textbook edition"), choices=[("", _l("All editions"))] + list(EDITION_LABELS.items()),
-                          validate_choice=False)
+                          **_filter())
     sort = SelectField(_l("Sort"), choices=[("relevance", _l("Best match first")), ("date", _l("Newest first"))],
-                       validate_choice=False)
+                       default="relevance", **_filter())
     mine = BooleanField(_l("Only mine"))

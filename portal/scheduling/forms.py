@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..core.forms import SelectField
+from ..core.forms import KeptSelect, SelectField
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import GRADE_LABELS, SUBJECT_LABELS
 from ..core.validate import form_id
@@ -107,6 +107,6 @@ class ClassFilterForm(FlaskForm):
 
     q = StringField(_l("Teacher, school or title"), validators=[Optional(), Length(max=60)])
     subject = SelectField(_l("Subject"), choices=[("", _l("All subjects"))] + list(SUBJECT_LABELS.items()),
-                          validators=[Optional()])
+                          validators=[Optional()], widget=KeptSelect())
     state = SelectField(_l("State"), choices=[("current", _l("Current and coming")), ("ended", _l("Ended")),
-                                               ("all", _l("All"))], validators=[Optional()])
+                                               ("all", _l("All"))], validators=[Optional()], widget=KeptSelect())
