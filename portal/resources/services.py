@@ -499,10 +499,12 @@ def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, o
     person's form of the visibility rule, the filters given, the way of searching): every value
     is a bind parameter, so a list costs its queries and not the building of them.
 
-    A search's page also carries the number of matches (a window count, the last column): its
-    matches are all found to be sorted anyway, and counting them apart found them a second time
-    (40% of a two-character search at 200,000 resources). The count statement is then only for
-    a page past the last, which has no row to carry the number."""
+    A search's page also carries the number of matches (the last column): its matches are all
+    found to be sorted anyway, and counting them apart found them a second time. They are found
+    once into a materialised set that is both counted and sorted (a two-character search at
+    200,000 resources: 32 -> 20 million instructions in SQLite, callgrind; a window count over
+    the page's select was 25). The count statement is then only for a page past the last, which
+    has no row to carry the number."""
     where = [visibility_clause(visibility), *(getattr(Resource, name) == bindparam(name) for name in filters)]
     if how != "all":
         where.append(search_clause(how))
@@ -517,12 +519,16 @@ def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, o
     # select, SQLite looked up the owner, school and version of every match before sorting them
     # (1,200 for a two-character search, 40% of the query). The title and date come along for
     # the outer select to keep the order.
-    found_columns = [Resource.id, Resource.title, Resource.created_at]
     if _counts_on_page(how):
-        found_columns.append(func.count().over().label("total"))
-    found = (select(*found_columns).where(*where)
-             .order_by(*search_order(how, order)).limit(bindparam("limit")).offset(bindparam("offset"))
-             .subquery("found"))
+        matches = (select(Resource.id, Resource.title, Resource.created_at).where(*where)
+                   .cte("matches").prefix_with("MATERIALIZED"))
+        total = select(func.count()).select_from(matches).scalar_subquery().label("total")
+        found = select(matches.c.id, matches.c.title, matches.c.created_at, total)
+        found = found.order_by(*search_order(how, order, matches.c))
+    else:
+        found = select(Resource.id, Resource.title, Resource.created_at).where(*where)
+        found = found.order_by(*search_order(how, order))
+    found = found.limit(bindparam("limit")).offset(bindparam("offset")).subquery("found")
     if cards:
         page = (select(*_CARD_COLUMNS).select_from(found).join(Resource, Resource.id == found.c.id)
                 .outerjoin(User, User.id == Resource.owner_id)
