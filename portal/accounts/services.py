@@ -10,8 +10,9 @@ import unicodedata
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.authz import PRINCIPAL, ROLES, TEACHER
@@ -257,13 +258,16 @@ def issue_token(user: User, name: str = "api") -> str:
     return token
 
 
+# Built once, bound per API call; the token's person comes in the same statement.
+TOKEN_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+                 .options(joinedload(ApiToken.user)))
+
+
 def token_record(token: str) -> ApiToken | None:
     """The live token record for a raw token, or None when unknown, revoked, expired or inactive."""
     if not token or len(token) > 128:
         return None
-    record = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token))
-    ).scalar_one_or_none()
+    record = db.session.execute(TOKEN_BY_HASH, {"token_hash": _digest(token)}).scalar_one_or_none()
     now = utcnow()
     if record is None or record.revoked_at is not None or record.expires_at <= now:
         return None
