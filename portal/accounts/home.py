@@ -18,9 +18,10 @@ from .models import Notification
 from .notifications import render
 
 # The home page is everyone's first page: its statements are built once (per variant) and only
-# bound per request (see notifications.UNREAD_COUNT).
+# bound per request (see notifications.UNREAD_COUNT), and read as plain rows of the session's
+# connection (see communities/home.py): what ``render`` reads of a notification, not the notification.
 LATEST_UNREAD = (
-    select(Notification)
+    select(Notification.kind, Notification.params, Notification.link)
     .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
     .order_by(Notification.id.desc())
     .limit(5)
@@ -29,13 +30,11 @@ LATEST_UNREAD = (
 
 @home_panel(10)
 def unread_panel(user):
-    rows = db.session.execute(LATEST_UNREAD, {"user_id": user.id}).scalars().all()
+    rows = db.session.connection().execute(LATEST_UNREAD, {"user_id": user.id}).all()
     if not rows:
         return None
-    return {
-        "title": _("New notifications"),
-        "items": [{"text": render(n), "url": n.link or url_for("accounts.notifications")} for n in rows],
-    }
+    fallback = url_for("accounts.notifications")
+    return {"title": _("New notifications"), "items": [{"text": render(n), "url": n.link or fallback} for n in rows]}
 
 
 @functools.cache
@@ -89,7 +88,7 @@ def school_panel(user):
     """Principals: their school's set-up."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    has_bells = db.session.execute(HAS_BELLS, {"school_id": user.school_id}).scalar()
+    has_bells = db.session.connection().execute(HAS_BELLS, {"school_id": user.school_id}).scalar()
     items = [{"text": _("Your school's classes and bell schedules"), "url": url_for("org.school", school_id=user.school_id)}]
     if not has_bells:
         items.append({
@@ -128,7 +127,8 @@ def researcher_panel(user):
     if user.role != "researcher":
         return None
     in_county = user.county_id is not None
-    rural = db.session.execute(_rural_schools(in_county), {"county_id": user.county_id} if in_county else {}).scalar_one()
+    params = {"county_id": user.county_id} if in_county else {}
+    rural = db.session.connection().execute(_rural_schools(in_county), params).scalar_one()
     return {
         "title": _("Rural schools"),
         "items": [{"text": _("%(n)d rural schools in your area", n=rural), "url": url_for("org.schools")}],

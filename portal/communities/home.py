@@ -9,12 +9,15 @@ from ..core.authz import BUREAU
 from ..core.home import home_panel
 from ..core.i18n import gettext as _
 from ..core.models import utcnow
-from ..core.templating import format_local_datetime
+from ..core.templating import format_local_datetime, url_for_ids
 from ..extensions import db
 from .models import Activity, Community, Membership, Participant
 from .permissions import ELIGIBLE_ROLES
 
 # Built once, bound per request (the home page is everyone's first page); names, not whole rows.
+# They run on the session's connection, as plain rows without the ORM's result handling: 25-70 us
+# less per panel (of 50-170). Each is one object, which keeps its cached compilation its own (Core
+# adapts a cached compilation's result columns to an equal but other statement on every run).
 PENDING_REQUESTS = (
     select(Community.id, Community.name, func.count(Membership.id).label("waiting"))
     .join(Membership, Membership.community_id == Community.id)
@@ -41,21 +44,20 @@ MY_COMMUNITIES = (
     .order_by(Membership.status, Community.name)
     .limit(8)
 )
+MAY_JOIN = frozenset(role for roles in ELIGIBLE_ROLES.values() for role in roles)  # some kind of community
 
 
 @home_panel(20)
 def requests_panel(user):
     """Leaders: join requests waiting for an answer."""
-    rows = db.session.execute(PENDING_REQUESTS, {"user_id": user.id}).all()
+    rows = db.session.connection().execute(PENDING_REQUESTS, {"user_id": user.id}).all()
     if not rows:
         return None
+    members_url = url_for_ids("communities.members", "community_id")
     return {
         "title": _("Requests to join"),
-        "items": [
-            {"text": row.name, "hint": _("%(n)d waiting", n=row.waiting),
-             "url": url_for("communities.members", community_id=row.id)}
-            for row in rows
-        ],
+        "items": [{"text": row.name, "hint": _("%(n)d waiting", n=row.waiting), "url": members_url(row.id)}
+                  for row in rows],
     }
 
 
@@ -64,17 +66,19 @@ def activities_panel(user):
     """Everyone in a community: the next activities, signed up or not."""
     if user.role == BUREAU:
         return None
-    rows = db.session.execute(COMING_ACTIVITIES, {"user_id": user.id, "now": utcnow()}).all()
+    rows = db.session.connection().execute(COMING_ACTIVITIES, {"user_id": user.id, "now": utcnow()}).all()
     if not rows:
         return None
+    signed = f" · {_('Signed up')}"
+    activity_url = url_for_ids("communities.activity", "activity_id")
     return {
         "title": _("Coming activities"),
         "items": [
             {
                 "text": row.title,
                 "hint": f"{format_local_datetime(row.starts_at, 'MM-dd HH:mm')} · {row.community}"
-                + (f" · {_('Signed up')}" if row.signed else ""),
-                "url": url_for("communities.activity", activity_id=row.id),
+                + (signed if row.signed else ""),
+                "url": activity_url(row.id),
             }
             for row in rows
         ],
@@ -86,15 +90,13 @@ def communities_panel(user):
     """My communities, or an invitation to join one (the policy wants every rural teacher in one)."""
     if user.role == BUREAU:
         return None
-    rows = db.session.execute(MY_COMMUNITIES, {"user_id": user.id}).all()
-    items = [
-        {"text": row.name, "url": url_for("communities.community", community_id=row.id),
-         "hint": _("Waiting for approval") if row.status == "pending" else ""}
-        for row in rows
-    ]
-    kinds = [kind for kind, roles in ELIGIBLE_ROLES.items() if user.role in roles]
-    if not items and not kinds:
+    rows = db.session.connection().execute(MY_COMMUNITIES, {"user_id": user.id}).all()
+    if not rows and user.role not in MAY_JOIN:
         return None
+    community_url = url_for_ids("communities.community", "community_id")
+    waiting = _("Waiting for approval")
+    items = [{"text": row.name, "url": community_url(row.id), "hint": waiting if row.status == "pending" else ""}
+             for row in rows]
     return {
         "title": _("My communities"),
         "items": items,

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from sqlalchemy import bindparam, select
 
 from ..accounts.models import User
 from ..core.authz import PRINCIPAL, TEACHER
 from ..core.home import home_panel
 from ..core.i18n import gettext as _
+from ..core.templating import url_for_ids
 from ..extensions import db
 from .models import Observation
 
-# Built once, bound per request (the home page is everyone's first page); only what the panel shows.
+# Built once, bound per request (the home page is everyone's first page); only what the panel shows,
+# as plain rows of the session's connection (see communities/home.py).
 TO_ACKNOWLEDGE = (
     select(Observation.id, Observation.topic, Observation.observed_on, User.name.label("observer"))
     .join(User, User.id == Observation.observer_id)
@@ -26,11 +27,11 @@ TO_ACKNOWLEDGE = (
 def observations_to_acknowledge(user):
     if user.role not in (TEACHER, PRINCIPAL):
         return None
-    rows = db.session.execute(TO_ACKNOWLEDGE, {"user_id": user.id}).all()
+    rows = db.session.connection().execute(TO_ACKNOWLEDGE, {"user_id": user.id}).all()
     if not rows:
         return None
+    no_topic, hint = _("(no topic)"), _("%(date)s · observed by %(name)s")  # translated once, filled per row
+    record_url = url_for_ids("observations.record", "observation_id")
     return {"title": _("Observations of my lessons to read"),
-            "items": [{"text": o.topic or _("(no topic)"),
-                       "url": url_for("observations.record", observation_id=o.id),
-                       "hint": _("%(date)s · observed by %(name)s", date=o.observed_on.isoformat(),
-                                 name=o.observer)} for o in rows]}
+            "items": [{"text": o.topic or no_topic, "url": record_url(o.id),
+                       "hint": hint % {"date": o.observed_on.isoformat(), "name": o.observer}} for o in rows]}

@@ -8,6 +8,7 @@ from sqlalchemy import Date, bindparam, select
 from ..core.authz import PRINCIPAL, RESEARCHER
 from ..core.home import home_panel
 from ..core.i18n import gettext as _
+from ..core.templating import url_for_ids
 from ..core.timeutil import local_today
 from ..extensions import db
 from ..org.services import current_term
@@ -24,20 +25,21 @@ def visits_panel(user):
         return None
     term = current_term()
     mine = progress([user.id], term)[user.id]
+    visits_url, hint = url_for("partnerships.visits"), _("%(n)d of %(target)d visits this term")  # once, not per row
     items = [
-        {"text": school.name, "url": url_for("partnerships.visits"),
-         "hint": _("%(n)d of %(target)d visits this term", n=school.visits, target=school.target)}
-        for school in sorted(mine.schools, key=lambda s: (not s.behind, s.name))
+        {"text": school.name, "url": visits_url, "hint": hint % {"n": school.visits, "target": school.target}}
+        for school in sorted(mine.schools, key=lambda s: (not s.behind, s.name))[:8]
     ]
     if mine.too_few_schools:
         items.insert(0, {"text": _("You support %(n)d rural schools; at least %(min)d are asked for.",
-                                   n=mine.school_count, min=mine.min_schools), "url": url_for("partnerships.visits")})
+                                   n=mine.school_count, min=mine.min_schools), "url": visits_url})
     return {"title": _("My contact schools"), "items": items[:8],
             "empty": _("The bureau has not linked you to any rural school yet.")}
 
 
 # Built once, bound per request (the home page is every principal's first page): the school's
-# partnerships running or to come, as ``scope_partnerships`` finds them for a principal.
+# partnerships running or to come, as ``scope_partnerships`` finds them for a principal; plain rows
+# of the session's connection (see communities/home.py).
 _PRINCIPALS_PARTNERSHIPS = (
     select(Partnership.id, Partnership.name)
     .where(Partnership.id.in_(school_partnership_ids(bindparam("school_id"), bindparam("user_id"))),
@@ -52,11 +54,11 @@ def partnerships_panel(user):
     """Principals: the current partnerships of their school, to log what happens."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    rows = db.session.execute(_PRINCIPALS_PARTNERSHIPS, {"user_id": user.id, "school_id": user.school_id,
-                                                         "today": local_today()}).all()
+    rows = db.session.connection().execute(_PRINCIPALS_PARTNERSHIPS, {
+        "user_id": user.id, "school_id": user.school_id, "today": local_today()}).all()
     if not rows:
         return {"title": _("Partnerships"), "items": [],
                 "empty": _("Your school is in no partnership yet. Every rural school needs an urban partner.")}
+    partnership_url, log = url_for_ids("partnerships.partnership", "partnership_id"), _("Log an activity")
     return {"title": _("Partnerships"),
-            "items": [{"text": name, "url": url_for("partnerships.partnership", partnership_id=pid),
-                       "hint": _("Log an activity")} for pid, name in rows]}
+            "items": [{"text": name, "url": partnership_url(pid), "hint": log} for pid, name in rows]}
