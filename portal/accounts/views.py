@@ -157,7 +157,8 @@ def change_password():
 @bp.route("/")
 @login_required
 def home():
-    return render_template("accounts/home.html", panels=panels_for(current_user))
+    # The person itself, not the proxy: the panels read it a hundred times (0.1-0.2 ms).
+    return render_template("accounts/home.html", panels=panels_for(current_user._get_current_object()))
 
 
 @bp.route("/language", methods=["POST"])

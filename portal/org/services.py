@@ -6,7 +6,7 @@ import logging
 import re
 from datetime import date, time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..core.errors import Conflict, Invalid
 from ..core.i18n import lazy_gettext as _l
@@ -131,20 +131,22 @@ def save_term(actor, term: Term | None, *, name: str, school_year: int, semester
     return term
 
 
+# Built once, bound per call: several pages (homes, timetables, figures) ask on every visit.
+_RUNNING_TERM = select(Term).where(Term.start_date <= bindparam("today"), Term.end_date >= bindparam("today"))
+_NEXT_TERM = select(Term).where(Term.start_date > bindparam("today")).order_by(Term.start_date).limit(1)
+_LATEST_TERM = select(Term).order_by(Term.end_date.desc()).limit(1)
+
+
 def current_term(today: date | None = None) -> Term | None:
     """The term running today; between terms, the next one (or else the latest past one)."""
-    today = today or local_today()
-    running = db.session.execute(
-        select(Term).where(Term.start_date <= today, Term.end_date >= today)
-    ).scalar_one_or_none()
+    values = {"today": today or local_today()}
+    running = db.session.execute(_RUNNING_TERM, values).scalar_one_or_none()
     if running is not None:
         return running
-    upcoming = db.session.execute(
-        select(Term).where(Term.start_date > today).order_by(Term.start_date).limit(1)
-    ).scalar_one_or_none()
+    upcoming = db.session.execute(_NEXT_TERM, values).scalar_one_or_none()
     if upcoming is not None:
         return upcoming
-    return db.session.execute(select(Term).order_by(Term.end_date.desc()).limit(1)).scalar_one_or_none()
+    return db.session.execute(_LATEST_TERM).scalar_one_or_none()
 
 
 def parse_periods(rows: list[tuple[str, str, str]]) -> list[tuple[int, time, time]]:

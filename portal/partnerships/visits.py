@@ -11,13 +11,14 @@ grouped query. Services flush and never commit.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from ..accounts.models import User
 from ..accounts.notifications import notify, register_message
@@ -243,6 +244,28 @@ class ResearcherProgress:
         return sum(s.visits for s in self.schools)
 
 
+@functools.cache
+def _progress_statement(in_a_term: bool):
+    """Built once per form (with or without a term; the researcher's home asks on every visit),
+    bound per call."""
+    in_term = and_(SchoolVisit.researcher_id == ResearcherSchool.researcher_id,
+                   SchoolVisit.school_id == ResearcherSchool.school_id)
+    if in_a_term:
+        in_term = and_(in_term, SchoolVisit.visited_on >= bindparam("first"),
+                       SchoolVisit.visited_on <= bindparam("last"))
+    else:
+        in_term = and_(in_term, SchoolVisit.id.is_(None))
+    return (
+        select(ResearcherSchool.researcher_id, School.id, School.name, School.kind, func.count(SchoolVisit.id))
+        .join(School, School.id == ResearcherSchool.school_id)
+        .outerjoin(SchoolVisit, in_term)
+        .where(ResearcherSchool.researcher_id.in_(bindparam("ids", expanding=True)),
+               ResearcherSchool.is_active.is_(True))
+        .group_by(ResearcherSchool.researcher_id, School.id, School.name, School.kind)
+        .order_by(School.name, School.id)
+    )
+
+
 def progress(researcher_ids: Iterable[int], term: Term | None) -> dict[int, ResearcherProgress]:
     """Per researcher: their active contact schools and the visits to each within the term
     (none counted without a term). One grouped query for all the researchers given."""
@@ -251,21 +274,11 @@ def progress(researcher_ids: Iterable[int], term: Term | None) -> dict[int, Rese
     result = {rid: ResearcherProgress(rid, minimum) for rid in ids}
     if not ids:
         return result
-    in_term = and_(SchoolVisit.researcher_id == ResearcherSchool.researcher_id,
-                   SchoolVisit.school_id == ResearcherSchool.school_id)
+    stmt = _progress_statement(term is not None)
+    values = {"ids": ids}
     if term is not None:
-        in_term = and_(in_term, SchoolVisit.visited_on >= term.start_date, SchoolVisit.visited_on <= term.end_date)
-    else:
-        in_term = and_(in_term, SchoolVisit.id.is_(None))
-    stmt = (
-        select(ResearcherSchool.researcher_id, School.id, School.name, School.kind, func.count(SchoolVisit.id))
-        .join(School, School.id == ResearcherSchool.school_id)
-        .outerjoin(SchoolVisit, in_term)
-        .where(ResearcherSchool.researcher_id.in_(ids), ResearcherSchool.is_active.is_(True))
-        .group_by(ResearcherSchool.researcher_id, School.id, School.name, School.kind)
-        .order_by(School.name, School.id)
-    )
-    for rid, school_id, name, kind, visits in db.session.execute(stmt):
+        values.update(first=term.start_date, last=term.end_date)
+    for rid, school_id, name, kind, visits in db.session.execute(stmt, values):
         result[rid].schools.append(SchoolProgress(school_id, name, kind, int(visits), target))
     return result
 
