@@ -95,6 +95,12 @@ def _note_bulk(state) -> None:
         state.session.info["supervision_changed"] = True
 
 
+def note_change(session=None) -> None:
+    """A write the ORM does not see (rows inserted on the session's connection) changes the
+    figures: they are computed again once this transaction commits."""
+    (session or db.session).info["supervision_changed"] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _bump_on_commit(session) -> None:
     if session.info.pop("supervision_changed", False):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..core.api import api, listing, login_required
@@ -16,7 +17,7 @@ from ..core.validate import get_int, get_str, json_body, parse_date, parse_iso_d
 from ..extensions import db
 from ..org.models import Classroom, Term
 from . import services
-from .bells import class_bell_warnings
+from .bells import bell_warnings
 from .models import LiveClass, LiveSession
 from .permissions import visible_classes
 from .recurrence import Slot
@@ -48,23 +49,33 @@ def _slots(data: dict) -> list[Slot]:
                  parse_time(s.get("end_time"), "end_time")) for s in raw]
 
 
-def _receiving(data: dict) -> list[tuple]:
+# The rooms with their schools (the checks read them) and the people of a class, built once.
+_ROOMS = select(Classroom).options(joinedload(Classroom.school)).where(Classroom.id.in_(bindparam("ids", expanding=True)))
+_PEOPLE = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+_SESSIONS = select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at).where(
+    LiveSession.live_class_id == bindparam("class_id")).order_by(LiveSession.starts_at)
+
+
+def _people_and_rooms(data: dict, main_teacher_id: int, main_classroom_id: int) -> tuple:
+    """The main teacher, the main classroom and the receiving (classroom, assistant) pairs, in two
+    queries: a room, a person and a school at a time were seven."""
     raw = data.get("receiving")
     if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw) or len(raw) > 20:
         raise Invalid(_("receiving must be a list of objects with classroom_id and assistant_id."),
                       field="receiving")
     pairs = [(get_int(r, "classroom_id"), get_int(r, "assistant_id")) for r in raw]
     rooms = {c.id: c for c in db.session.execute(
-        select(Classroom).where(Classroom.id.in_([c for c, _a in pairs]))).scalars()}
-    people = {u.id: u for u in db.session.execute(select(User).where(User.id.in_([a for _c, a in pairs]))).scalars()}
-    result = []
+        _ROOMS, {"ids": sorted({main_classroom_id} | {c for c, _a in pairs})}).scalars()}
+    people = {u.id: u for u in db.session.execute(
+        _PEOPLE, {"ids": sorted({main_teacher_id} | {a for _c, a in pairs})}).scalars()}
+    receiving = []
     for classroom_id, assistant_id in pairs:
         if classroom_id not in rooms:
             raise Invalid(_("There is no classroom with id %(id)d.", id=classroom_id), field="receiving")
         if assistant_id not in people:
             raise Invalid(_("There is no user with id %(id)d.", id=assistant_id), field="receiving")
-        result.append((rooms[classroom_id], people[assistant_id]))
-    return result
+        receiving.append((rooms[classroom_id], people[assistant_id]))
+    return people.get(main_teacher_id), rooms.get(main_classroom_id), receiving
 
 
 @api.route("/live-classes", methods=["POST"])
@@ -90,27 +101,22 @@ def create_live_class():
         raise Invalid(_("skip_clashes must be true or false."), field="skip_clashes")
     main_teacher_id = get_int(data, "main_teacher_id")
     main_classroom_id = get_int(data, "main_classroom_id")
+    subject = get_str(data, "subject", max_length=20)
+    grade = get_int(data, "grade", required=False, low=1, high=12)
+    title = get_str(data, "title", required=False, max_length=120) or ""
+    main_teacher, main_classroom, receiving = _people_and_rooms(data, main_teacher_id, main_classroom_id)
     live_class = services.schedule_live_class(
-        current_user,
-        subject=get_str(data, "subject", max_length=20),
-        grade=get_int(data, "grade", required=False, low=1, high=12),
-        title=get_str(data, "title", required=False, max_length=120) or "",
-        main_teacher=db.session.get(User, main_teacher_id),
-        main_classroom=db.session.get(Classroom, main_classroom_id),
-        receiving=_receiving(data),
-        slots=_slots(data),
-        first_date=first,
-        last_date=last,
-        term=term,
-        skip_dates={parse_date(d, "skip_dates") for d in skip},
-        skip_clashes=skip_clashes,
+        current_user, subject=subject, grade=grade, title=title, main_teacher=main_teacher,
+        main_classroom=main_classroom, receiving=receiving, slots=_slots(data), first_date=first, last_date=last,
+        term=term, skip_dates={parse_date(d, "skip_dates") for d in skip}, skip_clashes=skip_clashes,
     )
-    warnings = class_bell_warnings(live_class)
+    # The new sessions read once, for the answer and the bell warnings, and before the commit
+    # expires the class (reading it again after would be two more statements).
+    class_id, subject = live_class.id, live_class.subject
+    sessions = db.session.connection().execute(_SESSIONS, {"class_id": class_id}).all()
+    warnings = bell_warnings([c.id for c, _a in receiving], [(s.starts_at, s.ends_at) for s in sessions])
     db.session.commit()
-    sessions = db.session.execute(
-        select(LiveSession).where(LiveSession.live_class_id == live_class.id).order_by(LiveSession.starts_at)
-    ).scalars().all()
-    return jsonify({"id": live_class.id, "subject": live_class.subject,
+    return jsonify({"id": class_id, "subject": subject,
                     "sessions": [{"id": s.id, "starts_at": isoformat_local(s.starts_at),
                                   "ends_at": isoformat_local(s.ends_at)} for s in sessions],
                     "warnings": [w.as_json() for w in warnings]}), 201

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select
 
 from ..core.timeutil import portal_tz
 from ..extensions import db
@@ -29,28 +30,34 @@ class Occurrence:
     ends_at: datetime
 
 
-def calendar_between(first: date, last: date, county_id: int | None = None) -> dict[date, CalendarDay]:
-    """The special days in the range; a county's own entry wins over the city-wide one."""
-    rows = db.session.execute(
-        select(CalendarDay).where(
-            CalendarDay.day >= first, CalendarDay.day <= last,
-            or_(CalendarDay.county_id.is_(None), CalendarDay.county_id == county_id),
-        ).order_by(CalendarDay.county_id.is_not(None))
-    ).scalars()
-    days: dict[date, CalendarDay] = {}
-    for row in rows:
+# Columns, not CalendarDay objects; built once (bound: ``first``, ``last``, ``county_id``; with no
+# county, ``= NULL`` matches nothing and the city-wide days remain).
+_SPECIAL_DAYS = select(CalendarDay.day, CalendarDay.kind, CalendarDay.follows_weekday).where(
+    CalendarDay.day >= bindparam("first"), CalendarDay.day <= bindparam("last"),
+    or_(CalendarDay.county_id.is_(None), CalendarDay.county_id == bindparam("county_id")),
+).order_by(CalendarDay.county_id.is_not(None))
+
+
+def calendar_between(first: date, last: date, county_id: int | None = None) -> dict[date, Row]:
+    """The special days in the range (rows of day, kind, follows_weekday); a county's own entry
+    wins over the city-wide one."""
+    days: dict[date, Row] = {}
+    for row in db.session.execute(_SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id}):
         days[row.day] = row  # city-wide first, the county's own after it
     return days
 
 
-def to_utc(day: date, wall: time) -> datetime:
-    return datetime.combine(day, wall, portal_tz()).astimezone(UTC)
+def to_utc(day: date, wall: time, tz: ZoneInfo | None = None) -> datetime:
+    """The UTC moment of a local date and wall-clock time (``tz``: the portal's, when a caller
+    converting many has it at hand)."""
+    return datetime.combine(day, wall, tz or portal_tz()).astimezone(UTC)
 
 
-def occurrences(first: date, last: date, slots: list[Slot], calendar: dict[date, CalendarDay],
+def occurrences(first: date, last: date, slots: list[Slot], calendar: dict[date, Row],
                 skip: set[date] = frozenset()) -> list[Occurrence]:
     """Every meeting of the slots between first and last (inclusive), in order."""
     result = []
+    tz = portal_tz()  # once, not twice an occurrence
     day = first
     while day <= last:
         special = calendar.get(day)
@@ -63,6 +70,6 @@ def occurrences(first: date, last: date, slots: list[Slot], calendar: dict[date,
         if weekday is not None and day not in skip:
             for slot in slots:
                 if slot.weekday == weekday:
-                    result.append(Occurrence(day, to_utc(day, slot.start), to_utc(day, slot.end)))
+                    result.append(Occurrence(day, to_utc(day, slot.start, tz), to_utc(day, slot.end, tz)))
         day += timedelta(days=1)
     return sorted(result, key=lambda o: o.starts_at)
