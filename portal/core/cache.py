@@ -36,7 +36,8 @@ from .pagination import Page, page_args
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "portal:supervision:generation"
-MAX_ENTRIES = 256  # a scope's figures, and the pages of the lists behind them that were opened
+MAX_ENTRIES = 1024  # a scope's figures, the pages of the lists behind them that were opened, and the
+# written-out rows of those lists (a few KB each): room enough that viewing lists does not push out the figures
 # The tables whose records the figures are computed from.
 WATCHED_TABLES = frozenset({
     "users", "schools", "counties", "terms", "classrooms", "calendar_days", "bell_schedules",

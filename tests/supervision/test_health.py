@@ -197,3 +197,23 @@ def test_query_count_does_not_grow_with_partnerships(world, make, client, login_
     assert len(many_export) == len(few_export)
     assert "Page 1 of 2" in html
     assert load_workbook(io.BytesIO(response.data)).worksheets[0].max_row == 1 + 50
+
+
+def test_a_kept_page_shows_new_log_entries_and_partnerships(world, make, client, login_as, bureau, cache_on,
+                                                            count_queries):
+    """Which partnerships a page lists is kept like the dashboard's lists (core/cache.py); their log
+    entries and goals, which that cache does not watch, are read on every request."""
+    login_as(bureau)
+    assert "Inactive" in row_of(page(client), "青石片区")
+    with count_queries() as kept:
+        page(client)
+    cache_on.clear()
+    with count_queries() as fresh:
+        page(client)
+    assert len(kept) < len(fresh)
+
+    make.pairing_activity(world["cluster"], kind="joint_research", happened_on=today(), title="片区教研")
+    cluster = row_of(page(client), "青石片区")
+    assert "Inactive" not in cluster and "No goals" in cluster and "<strong>1</strong>" in cluster
+    make.partnership("multi", lead=world["urban"], members=[world["town"]], start=today(), name="新结对")
+    assert "新结对" in page(client) and "新结对" in page(client, problems="1")  # no goals yet
