@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask import Flask, Response, flash, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -128,6 +128,16 @@ class PortalResponse(Response):
         super().set_cookie(key, *args, **kwargs)
 
 
+def _logged_in() -> bool:
+    """Whether the request is a logged-in person's. The person already loaded is asked whether
+    they are anonymous, not whether they are active: after a commit their row is expired, and
+    reading it again began a transaction (on SQLite a write lock) and a query on every POST."""
+    user = g.get("_login_user")
+    if user is not None:
+        return not user.is_anonymous
+    return current_user.is_authenticated
+
+
 def register_security_headers(app: Flask) -> None:
     app.response_class = PortalResponse
 
@@ -143,7 +153,7 @@ def register_security_headers(app: Flask) -> None:
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         # Pages with people's data must not linger in shared browser caches.
-        if current_user.is_authenticated and not request.path.startswith("/static/"):
+        if _logged_in() and not request.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
         return response
 

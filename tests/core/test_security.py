@@ -42,6 +42,19 @@ def test_logged_in_pages_are_not_cached(login_as, client):
         assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_a_saved_change_is_not_followed_by_reading_the_person_again(login_as, client, count_queries):
+    # The answer's Cache-Control asked whether the person is logged in after the commit had
+    # expired their row: a new transaction (a write lock on SQLite) and a query on every POST.
+    login_as("teacher")
+    client.get("/")
+    token = client.get("/").get_data(as_text=True).split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    with count_queries() as statements:
+        response = client.post("/language", data={"locale": "en", "next": "/", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Cache-Control"] == "no-store"
+    after_change = statements[next(i for i, s in enumerate(statements) if s.lstrip().startswith("UPDATE users")):]
+    assert not any("FROM users" in s for s in after_change), after_change
+
+
 def test_error_pages_and_redirects_have_security_headers(login_as, client):
     assert_baseline_headers(client.get("/"))  # the redirect to the login page
     login_as("teacher")
