@@ -50,13 +50,17 @@ def render(notification: Notification) -> str:
         return str(template)
 
 
+# Built once, bound per call (each scheduled class, sign-up or answer notifies someone).
+_LOCALES = select(User.id, User.locale).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def notify(users: Iterable[User | int], kind: str, *, params: dict | None = None, link: str = "") -> list[Notification]:
     """Record a notification for each person and push it to their open pages after commit."""
     if kind not in MESSAGES:
         raise KeyError(f"unregistered notification kind {kind!r}")
     params = {k: clean_text(str(v), max_length=500) for k, v in (params or {}).items()}
     ids = {u if isinstance(u, int) else u.id for u in users}
-    locales = dict(db.session.execute(select(User.id, User.locale).where(User.id.in_(ids))).all())
+    locales = dict(db.session.execute(_LOCALES, {"ids": list(ids)}).all())
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     created = []
     for user_id in sorted(locales):
