@@ -14,7 +14,7 @@ from datetime import date, time
 
 from sqlalchemy import bindparam, select
 
-from ..core.timeutil import to_local
+from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import BellPeriod, BellSchedule, Classroom, School
 
@@ -111,32 +111,41 @@ class BellWarning:
                 "count": len(self.dates)}
 
 
+# Built once, bound per call (every class created or changed asks).
+_ROOMS = (select(Classroom.id, Classroom.name, School.id, School.name).join(School, School.id == Classroom.school_id)
+          .where(Classroom.id.in_(bindparam("ids", expanding=True))))
+
+
 def bell_warnings(classroom_ids: list[int], times: list[tuple]) -> list[BellWarning]:
     """Warnings for lessons at ``times`` (aware (starts_at, ends_at) pairs) in the receiving
     classrooms: one per (classroom, lesson time, bell schedule), listing the dates."""
     if not classroom_ids or not times:
         return []
-    rooms = db.session.execute(
-        select(Classroom.id, Classroom.name, School.id, School.name).join(School, School.id == Classroom.school_id)
-        .where(Classroom.id.in_(sorted(set(classroom_ids))))
-    ).all()
+    rooms = db.session.execute(_ROOMS, {"ids": sorted(set(classroom_ids))}).all()
     schedules = schedules_of({r[2] for r in rooms})
+    tz = portal_tz()
+    covered: dict[tuple, bool] = {}  # (schedule, start, end): a term repeats the same few lesson times
     found: dict[tuple, BellWarning] = {}
     for starts_at, ends_at in sorted(times):
-        start, end = to_local(starts_at), to_local(ends_at)
+        start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+        day, start_time, end_time = start.date(), start.time(), end.time()
         for room_id, room_name, school_id, school_name in rooms:
-            schedule = schedule_on(schedules.get(school_id, []), start.date())
+            schedule = schedule_on(schedules.get(school_id, []), day)
             if schedule is None or not schedule.periods:
                 continue
-            if periods_covering(schedule.periods, start.time(), end.time()) is not None:
+            fits = covered.get((schedule.id, start_time, end_time))
+            if fits is None:
+                fits = covered[schedule.id, start_time, end_time] = (
+                    periods_covering(schedule.periods, start_time, end_time) is not None)
+            if fits:
                 continue
-            key = (room_id, start.time(), end.time(), schedule.id)
+            key = (room_id, start_time, end_time, schedule.id)
             if key not in found:
                 found[key] = BellWarning(
                     school_id, school_name, room_id, room_name, start.strftime("%H:%M"), end.strftime("%H:%M"),
                     schedule.name, " · ".join(f"{p.number} {p.start_time:%H:%M}–{p.end_time:%H:%M}"
                                                for p in schedule.periods))
-            found[key].dates.append(start.date().isoformat())
+            found[key].dates.append(day.isoformat())
     return sorted(found.values(), key=lambda w: (w.dates[0], w.school, w.classroom))
 
 
