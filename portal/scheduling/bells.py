@@ -55,12 +55,14 @@ SCHEDULES_OF = (
 
 
 def schedules_of(school_ids: set[int]) -> dict[int, list[Schedule]]:
-    """Every bell schedule of the schools with its periods, by school (one query)."""
+    """Every bell schedule of the schools with its periods, by school (one query). Read as plain
+    rows of the session's connection (no ORM result handling, and so no autoflush: no caller has
+    a bell schedule waiting to be written)."""
     if not school_ids:
         return {}
     periods: dict[int, list[Period]] = {}
     heads: dict[int, tuple] = {}
-    for sid, school_id, name, from_md, to_md, number, start, end in db.session.execute(
+    for sid, school_id, name, from_md, to_md, number, start, end in db.session.connection().execute(
             SCHEDULES_OF, {"school_ids": sorted(school_ids)}):
         heads.setdefault(sid, (sid, school_id, name, from_md, to_md))
         found = periods.setdefault(sid, [])
@@ -121,7 +123,7 @@ def bell_warnings(classroom_ids: list[int], times: list[tuple]) -> list[BellWarn
     classrooms: one per (classroom, lesson time, bell schedule), listing the dates."""
     if not classroom_ids or not times:
         return []
-    rooms = db.session.execute(_ROOMS, {"ids": sorted(set(classroom_ids))}).all()
+    rooms = db.session.connection().execute(_ROOMS, {"ids": sorted(set(classroom_ids))}).all()
     schedules = schedules_of({r[2] for r in rooms})
     tz = portal_tz()
     covered: dict[tuple, bool] = {}  # (schedule, start, end): a term repeats the same few lesson times

@@ -248,7 +248,7 @@ def teaching_class_ids(user_id: int) -> list[int]:
     same request would not be seen)."""
     known = g.setdefault("teaching_class_ids", {})
     if user_id not in known:
-        known[user_id] = db.session.execute(TEACHING_CLASS_IDS, {"user_id": user_id}).scalars().all()
+        known[user_id] = db.session.connection().execute(TEACHING_CLASS_IDS, {"user_id": user_id}).scalars().all()
     return known[user_id]
 
 
@@ -313,12 +313,14 @@ def week_of(class_ids, monday: date, school_id: int | None, county_id: int | Non
             params: dict | None = None) -> Week:
     """The sessions of these classes (a select of LiveClass.id: ``teacher_classes(id)``, or
     ``TEACHER_CLASSES`` … with ``params={"owner": id}``) in the local week from ``monday``, each
-    with its periods at ``school_id`` and at every school of its class."""
+    with its periods at ``school_id`` and at every school of its class. Read as plain rows of the
+    session's connection, as every reader of this module (no ORM result handling, and so no
+    autoflush: these pages and panels write nothing before reading)."""
     start, end = week_bounds(monday)
     statement = _SESSIONS_OF.get(id(class_ids))
     if statement is None:
         statement = _sessions_of(class_ids)
-    rows = db.session.execute(statement, {**(params or {}), "start": start, "end": end}).all()
+    rows = db.session.connection().execute(statement, {**(params or {}), "start": start, "end": end}).all()
     schools: dict[int, WeekSchool] = {}
     rooms: dict[int, WeekClassroom] = {}
     people: dict[int, WeekPerson] = {}
@@ -351,7 +353,7 @@ def week_of(class_ids, monday: date, school_id: int | None, county_id: int | Non
                          live_class))
     if classes:
         for (class_id, room_id, assistant_id, room_name, room_school_id, school_name, school_county_id,
-             assistant_name) in db.session.execute(RECEIVING_OF, {"class_ids": sorted(classes)}):
+             assistant_name) in db.session.connection().execute(RECEIVING_OF, {"class_ids": sorted(classes)}):
             classes[class_id].receiving.append(WeekReceiving(
                 room_id, room(room_id, room_name, room_school_id, school_name, school_county_id),
                 assistant_id, person(assistant_id, assistant_name)))
@@ -425,7 +427,7 @@ SPECIAL_DAYS = (
 def special_days(first: date, last: date, county_id: int | None) -> list[SpecialDay]:
     """Holidays and make-up days in the range; a county's own entry wins over the city-wide one."""
     by_day: dict[date, SpecialDay] = {}
-    for day, kind, name in db.session.execute(SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id}):
+    for day, kind, name in db.session.connection().execute(SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id}):
         by_day[day] = SpecialDay(day, kind, name)
     return list(by_day.values())
 
@@ -471,7 +473,7 @@ def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
     class_ids = teaching_class_ids(user.id)
     if not class_ids:
         return []
-    rows = db.session.execute(_upcoming_stmt(limit), {"class_ids": class_ids, "start": start}).all()
+    rows = db.session.connection().execute(_upcoming_stmt(limit), {"class_ids": class_ids, "start": start}).all()
     schedules = schedules_of({user.school_id}).get(user.school_id, []) if user.school_id and rows else []
     tz = portal_tz()
     labels: dict = {}
