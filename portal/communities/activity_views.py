@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
@@ -16,9 +18,11 @@ from ..core.errors import DomainError, Invalid
 from ..core.forms import form_error, form_status
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
-from ..core.labels import ACTIVITY_KIND_LABELS
+from ..core.i18n import safe_translation
+from ..core.labels import ACTIVITY_KIND_LABELS, translated
 from ..core.locking import submitted_version
 from ..core.pagination import page_of
+from ..core.templating import format_local_datetime, url_for_ids
 from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import School
@@ -54,7 +58,7 @@ _ACTIVITY = (
              joinedload(Activity.custom_type))
 )
 # Who signed up, as plain rows: a big activity has hundreds, and the page shows only names,
-# schools and presence.
+# schools and presence (the columns of SignUp).
 _PARTICIPANTS = (
     select(Participant.attended, User.id.label("user_id"), User.name, School.name.label("school_name"))
     .join(User, User.id == Participant.user_id)
@@ -65,6 +69,17 @@ _PARTICIPANTS = (
 )
 _MY_SIGNUP = select(Participant.attended).where(Participant.activity_id == bindparam("activity_id"),
                                                 Participant.user_id == bindparam("user_id"))
+
+
+class SignUp(NamedTuple):
+    attended: bool | None
+    user_id: int
+    name: str
+    school_name: str | None
+
+
+def _signed_up(activity_id: int) -> list[SignUp]:
+    return [SignUp(*row) for row in db.session.execute(_PARTICIPANTS, {"activity_id": activity_id})]
 
 
 def load_activity(activity_id: int) -> tuple[Activity, Membership | None]:
@@ -117,8 +132,42 @@ def activities_list(community_id: int):
             _SIGNED_UP, {"user_id": current_user.id, "ids": [a.id for a in page.items]}
         ).scalars())
     return render_template("communities/activities.html", community=community, membership=membership,
-                           tab="activities", page=page, when=when, mine=mine, hours_text=hours_text,
+                           tab="activities", page=page, when=when, cards=_cards(page.items, mine),
                            can_plan=can_create_activity(current_user, community, membership))
+
+
+class Card(NamedTuple):
+    url: str
+    title: str
+    cancelled: bool
+    kind: str
+    when: Markup  # the times and the place
+    facts: Markup  # host, hours, sign-ups
+    signed_up: bool  # by the viewer
+    has_minutes: bool
+
+
+def _cards(items, mine: set[int]) -> list[Card]:
+    """The list's cards with their words, times and links worked out once per page: a link, a label,
+    two time filters and three filled-in translations per card in the template were most of the list."""
+    link = url_for_ids("communities.activity", "activity_id")
+    kinds = translated(ACTIVITY_KIND_LABELS)
+    online = safe_translation(_("Online"))
+    host, hours, signed = (safe_translation(_("Host: %(name)s")), safe_translation(_("%(h)s hours")),
+                           safe_translation(_("%(n)d signed up")))
+    return [
+        Card(link(row.id), row.title, row.cancelled_at is not None,
+             row.custom_type_name if row.custom_type_name is not None else kinds.get(row.kind, row.kind),
+             _WHEN % (format_local_datetime(row.starts_at), format_local_datetime(row.ends_at, "HH:mm"),
+                      online if row.is_online else row.place),
+             _FACTS % (host % {"name": row.host_name}, hours % {"h": hours_text(row.hours_tenths)},
+                       signed % {"n": row.signup_count}),
+             row.id in mine, row.has_minutes)
+        for row in items
+    ]
+
+
+_WHEN, _FACTS = Markup("%s–%s · %s"), Markup("%s · %s · %s")
 
 
 # --- plan and change ---------------------------------------------------------------------------
@@ -227,15 +276,15 @@ def activity(activity_id: int):
     community = activity.community
     readable = can_read_community(current_user, community, membership)
     editable = can_edit_activity(current_user, activity, membership)
-    participants = []
-    if readable or editable:
-        participants = db.session.execute(_PARTICIPANTS, {"activity_id": activity.id}).all()
+    participants = _signed_up(activity.id) if readable or editable else []
     user_id = current_user.id
     mine = next((p for p in participants if p.user_id == user_id), None)
     if mine is None and membership is not None and not participants:
         mine = db.session.execute(_MY_SIGNUP, {"activity_id": activity.id, "user_id": user_id}).one_or_none()
-    minutes_form = MinutesForm()
-    minutes_form.minutes.data = activity.minutes_html
+    minutes_form = None
+    if editable:  # the forms are the editors'
+        minutes_form = MinutesForm()
+        minutes_form.minutes.data = activity.minutes_html
     return render_template(
         "communities/activity.html",
         activity=activity,
@@ -248,7 +297,7 @@ def activity(activity_id: int):
         editable=editable,
         can_minutes=can_read_minutes(current_user, activity, membership),
         can_sign_up=can_sign_up(current_user, activity, membership) and mine is None,
-        attendance_form=AttendanceForm(),
+        attendance_form=AttendanceForm() if editable else None,
         minutes_form=minutes_form,
         # resources attached to the activity (portal/resources/links.py)
         **resource_links.activity_context(current_user, activity, membership),

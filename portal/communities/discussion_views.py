@@ -8,8 +8,13 @@ thread is.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from datetime import datetime
+from typing import NamedTuple
+
+from flask import abort, flash, get_template_attribute, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
@@ -17,13 +22,24 @@ from ..accounts.models import User
 from ..core.errors import DomainError
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
+from ..core.i18n import safe_translation
 from ..core.pagination import Page, page_args, page_of
+from ..core.templating import format_local_datetime, url_for_ids
 from ..extensions import db
 from . import discussions
 from .blueprint import bp
 from .discussion_forms import ReplyForm, ThreadForm
 from .models import Community, Post, Thread
-from .permissions import can_edit_post, can_edit_thread, can_moderate, can_post, can_read_community, membership_of
+from .pages import post_buttons
+from .permissions import (
+    can_edit_post,
+    can_edit_thread,
+    can_moderate,
+    can_post,
+    can_read_community,
+    editable_posts,
+    membership_of,
+)
 
 
 def _community_options():
@@ -40,7 +56,8 @@ _THREAD = (
 )
 _LISTED = (Thread.community_id == bindparam("community_id"), Thread.deleted_at.is_(None))
 _THREAD_COUNT = select(func.count()).select_from(Thread).where(*_LISTED)
-# The list shows titles and counts: rows without the bodies or the authors' whole accounts.
+# The list shows titles and counts: rows without the bodies or the authors' whole accounts (in the
+# order _thread_rows reads them).
 _THREADS = (
     select(Thread.id, Thread.title, Thread.is_pinned, Thread.is_locked, Thread.reply_count, Thread.last_post_at,
            User.name.label("author_name"))
@@ -53,9 +70,12 @@ _THREADS = (
 _REPLY_COUNT = select(func.count()).where(Post.thread_id == bindparam("thread_id"))
 # The page's replies are picked from the index alone, then joined to their authors: with the join
 # under the OFFSET, the last page of a 5,000-reply thread looked up every earlier reply's author.
-# Only the authors' names are shown.
+# Rows of the columns shown and those the edit rule reads, with the author's name (in the order
+# _replies reads them): 30 replies loaded as records, each with its author, were a fifth of the page.
 _REPLIES = (
-    select(Post)
+    select(Post.id, Post.author_id, Post.body_html, Post.created_at, Post.edited_at, Post.deleted_at,
+           Post.hidden_by_id, User.name.label("author_name"))
+    .join(User, User.id == Post.author_id)
     .where(Post.id.in_(
         select(Post.id)
         .where(Post.thread_id == bindparam("thread_id"))
@@ -63,7 +83,6 @@ _REPLIES = (
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     ))
-    .options(joinedload(Post.author).load_only(User.name))
     .order_by(Post.id)
 )
 
@@ -127,8 +146,28 @@ def threads(community_id: int):
         tab="threads",
         forbidden=False,
         page=page,
+        rows=_thread_rows(page.items),
         can_start=can_post(current_user, community, membership),
     )
+
+
+class ThreadRow(NamedTuple):
+    url: str
+    title: str
+    is_pinned: bool
+    is_locked: bool
+    author_name: str
+    reply_count: int
+    last_post: str  # written in the portal's time
+
+
+def _thread_rows(items) -> list[ThreadRow]:
+    """The list's rows with their links and times written once here rather than by the template's
+    lookups, link and time filter per thread."""
+    link = url_for_ids("communities.thread", "thread_id")
+    return [ThreadRow(link(thread_id), title, is_pinned, is_locked, author_name, reply_count,
+                      format_local_datetime(last_post_at))
+            for thread_id, title, is_pinned, is_locked, reply_count, last_post_at, author_name in items]
 
 
 @bp.route("/communities/<id:community_id>/threads/new", methods=["GET", "POST"])
@@ -160,16 +199,63 @@ def new_thread(community_id: int):
 # --- a thread ------------------------------------------------------------------------------
 
 
+class Reply(NamedTuple):
+    id: int
+    number: int  # its place in the thread, from 1
+    author_id: int
+    author_name: str
+    created: str  # written in the portal's time
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    hidden_by_id: int | None
+    body_html: str
+
+
 def _replies(thread: Thread, page_number: int | None = None) -> Page:
-    """One page of replies in order, their authors loaded with them (two queries)."""
+    """One page of replies in order, with their authors' names (two queries), their numbers and
+    times written once here: the template's lookups in 30 rows and its time filter were a third of
+    a thread's page."""
     number, per_page = page_args(discussions.REPLIES_PER_PAGE)
     total = db.session.execute(_REPLY_COUNT, {"thread_id": thread.id}).scalar_one()
     if page_number == -1:  # the last page, where a new reply lands
         number = max(1, -(-total // per_page))
-    items = db.session.execute(
-        _REPLIES, {"thread_id": thread.id, "limit": per_page, "offset": (number - 1) * per_page}
-    ).scalars().all()
-    return Page(items=list(items), total=total, page=number, per_page=per_page)
+    offset = (number - 1) * per_page
+    rows = db.session.execute(_REPLIES, {"thread_id": thread.id, "limit": per_page, "offset": offset})
+    items = [Reply(post_id, offset + place, author_id, author_name, format_local_datetime(created_at), edited_at,
+                   deleted_at, hidden_by_id, body_html)
+             for place, (post_id, author_id, body_html, created_at, edited_at, deleted_at, hidden_by_id, author_name)
+             in enumerate(rows, 1)]
+    return Page(items=items, total=total, page=number, per_page=per_page)
+
+
+_EMPTY_REPLY_FIELDS: dict[str, Markup] = {}  # by language
+
+
+def _empty_reply_field() -> Markup:
+    """The reply box of a fresh form (``rich_field``, templates/_macros/rich.html) written once per
+    language and kept: its toolbar's eight words and the field's attributes were a tenth of a thread's
+    page. A form sent back with its text or errors is written by the template as before."""
+    locale = str(get_locale())
+    html = _EMPTY_REPLY_FIELDS.get(locale)
+    if html is None:
+        rich_field = get_template_attribute("_macros/rich.html", "rich_field")
+        hint = safe_translation(_("Write @username to tell a member of the community."))
+        html = _EMPTY_REPLY_FIELDS[locale] = rich_field(ReplyForm(formdata=None).body, hint=hint, rows=5)
+    return html
+
+
+def _post_actions(moderator: bool, editable: set[int]) -> dict:
+    """The replies' links and buttons, each made once for the page and given each reply's id."""
+    actions = {}
+    if editable:
+        actions["edit"] = url_for_ids("communities.edit_post", "post_id")
+        actions["delete"] = post_buttons("communities.delete_post", "post_id", safe_translation(_("Delete")),
+                                         cls="small danger")
+    if moderator:
+        actions["hide"] = post_buttons("communities.hide_post", "post_id", safe_translation(_("Hide")), cls="small")
+        actions["show"] = post_buttons("communities.hide_post", "post_id", safe_translation(_("Show again")),
+                                       cls="small")
+    return actions
 
 
 def _render_thread(thread: Thread, membership, reply_form: ReplyForm | None = None, status: int = 200,
@@ -177,7 +263,7 @@ def _render_thread(thread: Thread, membership, reply_form: ReplyForm | None = No
     community = thread.community
     page = _replies(thread, page_number)
     moderator = can_moderate(current_user, community, membership)
-    editable = {post.id for post in page.items if can_edit_post(current_user, post, membership)}
+    editable = editable_posts(current_user, community, membership, page.items)
     return render_template(
         "communities/thread.html",
         community=community,
@@ -186,10 +272,12 @@ def _render_thread(thread: Thread, membership, reply_form: ReplyForm | None = No
         thread=thread,
         page=page,
         reply_form=reply_form or ReplyForm(formdata=None),
+        reply_field=None if reply_form else _empty_reply_field(),
         can_reply=can_post(current_user, community, membership) and thread.deleted_at is None,
         can_edit=can_edit_thread(current_user, thread, membership),
         moderator=moderator,
         editable=editable,
+        actions=_post_actions(moderator, editable),
     ), status
 
 

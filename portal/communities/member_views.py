@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
@@ -12,21 +16,25 @@ from ..core.authz import BUREAU, require, require_roles
 from ..core.errors import DomainError, Invalid
 from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
+from ..core.i18n import safe_translation
 from ..core.labels import MEMBER_ROLE_LABELS, translated
-from ..core.pagination import page_of
+from ..core.pagination import Page, page_of
+from ..core.templating import format_local_date
 from ..extensions import db
 from ..org.models import School
 from . import services
 from .blueprint import bp
 from .forms import AddMemberForm
 from .models import Membership
-from .pages import fail, find_user, load_community, refuse
+from .pages import fail, find_user, load_community, post_buttons, refuse
 from .permissions import can_manage_community, can_manage_members, can_read_community, can_view_community, membership_of
 
 # --- members -----------------------------------------------------------------------------------
 
-# Built once, values as bind parameters (SQLAlchemy reuses their cache keys); rows of the
-# columns the page shows rather than whole memberships and users.
+MEMBERS_PER_PAGE = 50
+
+# Built once, the community as a bind parameter; rows of the columns the page shows rather than
+# whole memberships and users.
 _MEMBERS = (
     select(Membership.id, Membership.role, Membership.joined_at, User.name, School.name.label("school_name"))
     .join(User, User.id == Membership.user_id)
@@ -55,14 +63,54 @@ def members(community_id: int):
     community, membership = load_community(community_id)
     if not can_read_community(current_user, community, membership):
         refuse(_("Only members can see who is in this community."))
-    params = {"community_id": community.id}
-    page = page_of(db.session, _MEMBERS, _MEMBER_COUNT, params, default_per_page=50)
+    page = _members_page(community.id)
     manage = can_manage_members(current_user, community, membership)
-    pending = db.session.execute(_PENDING, params).all() if manage else []
+    pending = db.session.execute(_PENDING, {"community_id": community.id}).all() if manage else []
     return render_template("communities/members.html", community=community, membership=membership,
-                           tab="members", page=page, pending=pending, manage=manage, add_form=AddMemberForm(),
-                           # translated once per page, not once per member
-                           role_labels=translated(MEMBER_ROLE_LABELS))
+                           tab="members", page=page, rows=_member_rows(page.items), pending=pending, manage=manage,
+                           buttons=_buttons(pending, page.items) if manage else None,
+                           add_form=AddMemberForm() if manage else None)
+
+
+def _members_page(community_id: int) -> Page:
+    """The requested page of a community's members, ordered by role, school and name."""
+    return page_of(db.session, _MEMBERS, _MEMBER_COUNT,
+                   {"community_id": community_id}, default_per_page=MEMBERS_PER_PAGE)
+
+
+class MemberRow(NamedTuple):
+    id: int
+    name: str
+    school: str
+    role: str
+    role_label: str
+    joined: str
+
+
+def _member_rows(items) -> list[MemberRow]:
+    """The members' cells, role labels translated and dates written once per page rather than by
+    the template per member."""
+    roles = translated(MEMBER_ROLE_LABELS)
+    return [MemberRow(row.id, row.name, row.school_name or "", row.role, roles.get(row.role, row.role),
+                      format_local_date(row.joined_at)) for row in items]
+
+
+def _buttons(pending, items) -> dict[str, Callable[[int], Markup]]:
+    """The manager's buttons, each made once for the page and given each membership's id."""
+    buttons = {}
+    if pending:
+        buttons["approve"] = post_buttons("communities.approve", "membership_id", safe_translation(_("Approve")),
+                                          cls="primary small")
+        buttons["decline"] = post_buttons("communities.decline", "membership_id", safe_translation(_("Decline")),
+                                          cls="small")
+    if items:
+        buttons["make_core"] = post_buttons("communities.set_role", "membership_id",
+                                            safe_translation(_("Make core member")), {"role": "core"}, "small")
+        buttons["make_member"] = post_buttons("communities.set_role", "membership_id",
+                                              safe_translation(_("Make member")), {"role": "member"}, "small")
+        buttons["remove"] = post_buttons("communities.remove", "membership_id", safe_translation(_("Remove")),
+                                         cls="danger small")
+    return buttons
 
 
 @bp.route("/communities/<id:community_id>/members", methods=["POST"])

@@ -135,10 +135,25 @@ def can_edit_thread(user, thread: Thread, membership: Membership | None) -> bool
 def can_edit_post(user, post: Post, membership: Membership | None) -> bool:
     """Authors edit and delete their own replies while they are members of an open community and
     nobody hid them."""
-    return (
-        post.deleted_at is None and post.hidden_by_id is None and post.author_id == user.id and _active(membership)
-        and post.thread.community.is_active
-    )
+    return _own_shown_post(user.id, post) and _edits_own_posts(post.thread.community, membership)
+
+
+def editable_posts(user, community: Community, membership: Membership | None, posts) -> set[int]:
+    """``can_edit_post`` for a page of one community's replies (rows with ``id``, ``author_id``,
+    ``deleted_at`` and ``hidden_by_id``): the ids of those the person may edit, the membership, the
+    community and the person (a proxy, ``current_user``) asked about once."""
+    if not _edits_own_posts(community, membership):
+        return set()
+    user_id = user.id
+    return {post.id for post in posts if _own_shown_post(user_id, post)}
+
+
+def _own_shown_post(user_id: int, post) -> bool:
+    return post.deleted_at is None and post.hidden_by_id is None and post.author_id == user_id
+
+
+def _edits_own_posts(community: Community, membership: Membership | None) -> bool:
+    return _active(membership) and community.is_active
 
 
 def can_create_project(user, community: Community, membership: Membership | None) -> bool:

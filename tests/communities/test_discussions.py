@@ -355,6 +355,42 @@ def test_the_link_of_a_reply_on_a_later_page_carries_the_page(world, db, app):
         assert discussions.thread_link(thread, world["post"]) == f"/threads/{thread.id}#post-{world['post'].id}"
 
 
+def test_a_later_page_numbers_its_replies_and_gives_each_its_buttons(world, make, login_as, client, db):
+    thread, leader, member = world["thread"], world["leader"], world["member"]
+    for i in range(31):  # with the world's reply: 32, the last two on the second page
+        make.post(thread, member if i == 30 else leader, body_html=f"<p>第{i}条</p>",
+                  hidden_by_id=leader.id if i == 29 else None)
+    mine, hidden = db.session.execute(select(Post).order_by(Post.id.desc()).limit(2)).scalars().all()
+    url = f"/threads/{thread.id}?page=2"
+    login_as(member)
+    page = main_html(client.get(url))
+    assert re.findall(r'class="post-number">#(\d+)</a>', page) == ["31", "32"]
+    assert f'href="/posts/{mine.id}/edit"' in page and f'action="/posts/{mine.id}/delete"' in page
+    assert f"/posts/{hidden.id}/" not in page and "/hide" not in page  # not the member's; no moderation
+    login_as(leader)
+    page = main_html(client.get(url))
+    assert f"/posts/{mine.id}/edit" not in page and f"/posts/{mine.id}/delete" not in page  # not the leader's
+    hide_forms = re.findall(r'action="/posts/(\d+)/hide" class="inline">.*?<button type="submit" class="small">(.*?)<',
+                            page, re.S)
+    assert hide_forms == [(str(hidden.id), "Show again"), (str(mine.id), "Hide")]
+
+
+def test_editable_posts_are_the_persons_own_shown_replies_while_they_may_post(world, make, db):
+    from portal.communities.permissions import can_edit_post, editable_posts
+
+    thread, leader, member = world["thread"], world["leader"], world["member"]
+    posts = [make.post(thread, member), make.post(thread, member, hidden_by_id=leader.id),
+             make.post(thread, member, deleted_at=utcnow()), make.post(thread, leader)]
+    membership = db.session.query(Membership).filter_by(user_id=member.id).one()
+    community = world["community"]
+    assert editable_posts(member, community, membership, posts) == {posts[0].id}
+    assert {p.id for p in posts if can_edit_post(member, p, membership)} == {posts[0].id}
+    assert editable_posts(member, community, None, posts) == set()
+    community.is_active = False
+    assert editable_posts(member, community, membership, posts) == set()
+    assert not can_edit_post(member, posts[0], membership)
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 

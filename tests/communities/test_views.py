@@ -248,3 +248,93 @@ def test_activity_types_page_is_for_the_bureau(client, auth, make):
                          csrf_from="/admin/activity-types")
     assert response.status_code == 302
     assert "同课异构" in client.get("/admin/activity-types").get_data(as_text=True)
+
+
+def _member_names(html: str) -> list[str]:
+    members = html[html.rindex("<table"):]  # the last table: the members (the requests come first)
+    return re.findall(r"<tr>\s*<td>(.*?)</td>", members)
+
+
+def test_the_member_list_is_paged_leader_and_core_first_then_by_school_and_name(client, auth, db, make, world):
+    community, leader, rural = world
+    leader.locale = "en"
+    db.session.commit()
+    core = make.member(community, user=rural, role="core")
+    _many_members(db, community, 60)  # at the leader's school, named 成员0 to 成员59
+    auth.login(leader.username)
+    url = f"/communities/{community.id}/members"
+    first, second = client.get(url).get_data(as_text=True), client.get(f"{url}?page=2").get_data(as_text=True)
+    bulk = sorted(f"成员{i}" for i in range(60))
+    assert _member_names(first) == ["陈静", "赵强", *bulk[:48]]
+    assert _member_names(second) == bulk[48:]
+    for page in (first, second):
+        assert "62 in all" in page
+    assert f'href="{url}?page=2" rel="next"' in first and 'rel="prev"' not in first
+    assert f'href="{url}?page=1" rel="prev"' in second and 'rel="next"' not in second
+    # the leader's buttons on each row: the core member made a member again or removed, the leader neither
+    assert f'action="/memberships/{core.id}/role"' in first and 'name="role" value="member"' in first
+    assert f'action="/memberships/{core.id}/remove"' in first
+    own = db.session.query(Membership).filter_by(user_id=leader.id).one()
+    assert f"/memberships/{own.id}/" not in first
+    assert first.count('name="role" value="core"') == 48  # "make core member" for each member of the page
+    assert client.get(f"{url}?page=3").status_code == 200 and _member_names(client.get(f"{url}?page=3")
+                                                                              .get_data(as_text=True)) == []
+
+
+def test_a_member_sees_the_list_without_the_leaders_buttons(client, auth, make, world):
+    community, _leader, rural = world
+    make.member(community, user=rural)
+    auth.login(rural.username)
+    page = client.get(f"/communities/{community.id}/members").get_data(as_text=True)
+    assert _member_names(page) == ["陈静", "赵强"]
+    assert "/memberships/" not in page and 'id="requests"' not in page
+
+
+def test_the_member_list_changes_with_the_members(client, auth, db, make, world, cache_on):
+    community, leader, rural = world
+    auth.login(leader.username)
+    url = f"/communities/{community.id}/members"
+    assert _member_names(client.get(url).get_data(as_text=True)) == ["陈静"]
+    pending = make.member(community, user=rural, status="pending")
+    assert auth.post(f"/memberships/{pending.id}/approve", csrf_from=url).status_code == 302
+    assert _member_names(client.get(url).get_data(as_text=True)) == ["陈静", "赵强"]
+    rural.name = "赵刚"
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert _member_names(page) == ["陈静", "赵刚"]
+    assert auth.post(f"/memberships/{pending.id}/role", {"role": "core"}, csrf_from=url).status_code == 302
+    assert 'name="role" value="member"' in client.get(url).get_data(as_text=True)
+
+
+def test_the_list_of_who_signed_up_changes_with_the_sign_ups(client, auth, db, make, world, cache_on):
+    community, _leader, rural = world
+    make.member(community, user=rural)
+    other = make.member(community, name="钱敏").user
+    activity = make.activity(community)
+    url = f"/activities/{activity.id}"
+    auth.login(other.username)
+    assert auth.post(f"{url}/signup", csrf_from=url).status_code == 302
+    auth.logout()
+    auth.login(rural.username)
+    page = client.get(url).get_data(as_text=True)
+    assert re.findall(r"<li>(\S+) <small", page) == ["钱敏"]
+    assert auth.post(f"{url}/signup", csrf_from=url).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert sorted(re.findall(r"<li>(\S+) <small", page)) == ["赵强", "钱敏"]
+
+
+def test_post_buttons_write_what_the_macro_writes_for_each_id(app):
+    from flask import get_template_attribute, url_for
+    from markupsafe import Markup
+
+    from portal.communities.pages import post_buttons
+
+    with app.test_request_context("/"):
+        button = get_template_attribute("_macros/forms.html", "post_button")
+        remove = post_buttons("communities.remove", "membership_id", Markup("移除 &amp; 退出"), cls="danger small")
+        make_core = post_buttons("communities.set_role", "membership_id", Markup("设为核心"), {"role": "core"}, "small")
+        for membership_id in (1, 42, 2**31 - 1):
+            assert remove(membership_id) == button(url_for("communities.remove", membership_id=membership_id),
+                                                   Markup("移除 &amp; 退出"), {}, "danger small")
+            assert make_core(membership_id) == button(url_for("communities.set_role", membership_id=membership_id),
+                                                      Markup("设为核心"), {"role": "core"}, "small")
