@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from typing import NamedTuple
 
 from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, login_required
+from jinja2.filters import do_filesizeformat as filesizeformat
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,11 +22,20 @@ from ..core.authz import require
 from ..core.errors import DomainError
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
-from ..core.labels import EDITION_LABELS, RESOURCE_KIND_LABELS, SUBJECT_LABELS, label
+from ..core.i18n import safe_translation
+from ..core.labels import (
+    EDITION_LABELS,
+    GRADE_LABELS,
+    RESOURCE_KIND_LABELS,
+    STAGE_LABELS,
+    SUBJECT_LABELS,
+    VISIBILITY_LABELS,
+    translated,
+)
 from ..core.locking import submitted_version
 from ..core.pagination import page_args
 from ..core.sqlite import writes_on_get
-from ..core.templating import url_for_ids
+from ..core.templating import format_local_date, url_for_ids
 from ..core.uploads import clean_filename, extensions_of, send_upload, upload_path
 from ..extensions import db
 from . import (
@@ -79,18 +91,51 @@ def _choice(value, choices):
     return value if value in choices else None
 
 
-def _label_once():
-    """``label`` for one page: its cards repeat a few kinds, subjects and stages; each is
-    translated once."""
-    said: dict = {}
+class Card(NamedTuple):
+    """A card of the list with its words worked out (templates/resources/index.html)."""
 
-    def card_label(mapping: dict, code) -> str:
-        key = (id(mapping), code)
-        if key not in said:
-            said[key] = label(mapping, code)
-        return said[key]
+    url: str
+    title: str
+    kind: str
+    facts: str  # subject · stage · grade · edition
+    visibility: str | None  # the level, when not public
+    byline: str  # owner · school · date
+    stats: Markup  # rating, downloads, link or size
 
-    return card_label
+
+_STAT, _DOT = Markup("<span>%s</span>"), Markup(" · ")
+
+
+def _cards(items: list[services.ResourceCard]) -> list[Card]:
+    """The page's cards, their labels and sentences translated once per page: a label, a filter
+    or a filled-in translation for each field of 20 cards in the template cost more than the
+    rest of the list."""
+    link = url_for_ids("resources.resource", "resource_id")
+    kinds, subjects, stages, grades, editions, levels = (
+        translated(mapping) for mapping in (RESOURCE_KIND_LABELS, SUBJECT_LABELS, STAGE_LABELS, GRADE_LABELS,
+                                            EDITION_LABELS, VISIBILITY_LABELS))
+    rating, downloads = safe_translation(_("Rating: %(r)s / 5")), safe_translation(_("Downloads: %(n)d"))
+    a_link = safe_translation(_("Link"))
+    cards = []
+    for r in items:
+        facts = [subjects.get(r.subject, r.subject), stages.get(r.stage, r.stage)]
+        if r.grade:
+            facts.append(grades.get(r.grade, str(r.grade)))
+        if r.edition:
+            facts.append(editions.get(r.edition, r.edition))
+        byline = [r.owner_name] if r.school_name is None else [r.owner_name, r.school_name]
+        stats = [downloads % {"n": r.download_count}]
+        if r.rating:
+            stats.insert(0, rating % {"r": r.rating})
+        if r.is_link:
+            stats.append(a_link)
+        elif r.size is not None:
+            stats.append(filesizeformat(r.size))
+        cards.append(Card(link(r.id), r.title, kinds.get(r.kind, r.kind), " · ".join(facts),
+                          None if r.visibility == "public" else levels.get(r.visibility, r.visibility),
+                          " · ".join((*byline, format_local_date(r.created_at))),
+                          _DOT.join(_STAT % stat for stat in stats)))
+    return cards
 
 
 @bp.route("/resources")
@@ -114,8 +159,7 @@ def index():
         mine=bool(form.mine.data),
     )
     return render_template("resources/index.html", page=page, form=form, can_share=can_share(current_user),
-                           searching=bool(services.normalise_query(form.q.data)), card_label=_label_once(),
-                           resource_url=url_for_ids("resources.resource", "resource_id"))
+                           searching=bool(services.normalise_query(form.q.data)), cards=_cards(page.items))
 
 
 # --- one resource --------------------------------------------------------------------------------
