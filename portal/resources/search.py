@@ -141,7 +141,12 @@ def search_order(how: str, order: str = "relevance", rows=Resource) -> tuple:
     newest = (rows.created_at.desc(), rows.id.desc())
     if order == "date" or how in ("all", "nothing"):
         return newest
-    return (rows.title.icontains(bindparam("search_title"), escape=LIKE_ESCAPE).desc(), *newest)
+    return (title_match(rows).desc(), *newest)
+
+
+def title_match(rows=Resource):
+    """Whether the title holds the query (relevance's first key): the ``search_title`` value of ``search_of``."""
+    return rows.title.icontains(bindparam("search_title"), escape=LIKE_ESCAPE)
 
 
 def apply_search(stmt: Select, q: str, order: str = "relevance") -> Select:

@@ -44,7 +44,7 @@ from ..partnerships.permissions import scope_partnerships
 from ..partnerships.services import active_filter
 from .models import EDITIONS, KINDS, VISIBILITIES, Resource, ResourceAudience, ResourceDownload, ResourceVersion
 from .permissions import can_delete_resource, can_edit_resource, can_share, visibility_clause, visibility_of
-from .search import normalise_query, search_clause, search_of, search_order, search_text_of
+from .search import normalise_query, search_clause, search_of, search_order, search_text_of, title_match
 
 log = logging.getLogger("portal.audit")
 
@@ -520,11 +520,16 @@ def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, o
     # (1,200 for a two-character search, 40% of the query). The title and date come along for
     # the outer select to keep the order.
     if _counts_on_page(how):
-        matches = (select(Resource.id, Resource.title, Resource.created_at).where(*where)
-                   .cte("matches").prefix_with("MATERIALIZED"))
+        # Whether the title holds the query is worked out as each match is found, and only that is
+        # kept with it, not the title: the matches' set is narrower and the sort reads a column
+        # (a two-character search: 21 -> 20 million instructions, callgrind).
+        by_relevance = order != "date"
+        columns = [Resource.id, Resource.created_at]
+        if by_relevance:
+            columns.append(title_match().label("in_title"))
+        matches = select(*columns).where(*where).cte("matches").prefix_with("MATERIALIZED")
         total = select(func.count()).select_from(matches).scalar_subquery().label("total")
-        found = select(matches.c.id, matches.c.title, matches.c.created_at, total)
-        found = found.order_by(*search_order(how, order, matches.c))
+        found = select(*matches.c, total).order_by(*_found_order(matches.c, by_relevance))
     else:
         found = select(Resource.id, Resource.title, Resource.created_at).where(*where)
         found = found.order_by(*search_order(how, order))
@@ -537,8 +542,14 @@ def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, o
     else:
         page = select(Resource).join(found, found.c.id == Resource.id).options(joinedload(Resource.current_version))
     if _counts_on_page(how):
-        page = page.add_columns(found.c.total)
+        return count, page.add_columns(found.c.total).order_by(*_found_order(found.c, order != "date"))
     return count, page.order_by(*search_order(how, order, found.c))
+
+
+def _found_order(rows, by_relevance: bool) -> tuple:
+    """``search_order`` over the found matches, their title's match already worked out (``in_title``)."""
+    newest = (rows.created_at.desc(), rows.id.desc())
+    return (rows.in_title.desc(), *newest) if by_relevance else newest
 
 
 def _counts_on_page(how: str) -> bool:
