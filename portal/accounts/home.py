@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
-from flask import url_for
+from flask import g, url_for
 from sqlalchemy import bindparam, case, exists, func, select
 
 from ..core import cache
@@ -12,9 +13,9 @@ from ..core.authz import BUREAU, PRINCIPAL
 from ..core.home import home_panel
 from ..core.i18n import gettext as _
 from ..extensions import db
-from ..org.models import BellSchedule, Classroom, School
+from ..org.models import BellSchedule, Classroom, County, School
 from ..org.services import current_term
-from .models import Notification
+from .models import Notification, User
 from .notifications import render
 
 # The home page is everyone's first page: its statements are built once (per variant) and only
@@ -26,6 +27,39 @@ LATEST_UNREAD = (
     .order_by(Notification.id.desc())
     .limit(5)
 )
+
+
+class Place(NamedTuple):
+    """Where a person works, as the home page shows it: their school, else their county."""
+
+    school_name: str | None
+    county_id: int | None  # their school's county, else their own (``User.scope_county_id``)
+    county_name: str | None  # their own county (staff without a school)
+
+
+NOWHERE = Place(None, None, None)  # city-level staff: no school, no county
+# Built once, bound per request (the home page is everyone's first page).
+_PLACE = (
+    select(School.name, School.county_id, County.name)
+    .select_from(User)
+    .outerjoin(School, School.id == User.school_id)
+    .outerjoin(County, County.id == User.county_id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
+def place_of(user) -> Place:
+    """The person's school and county as one plain row, read once per request: loading the school
+    (or county) object for the page's header, a panel and the quota's county cost four times as much."""
+    if user.school_id is None and user.county_id is None:
+        return NOWHERE
+    place = g.get("home_place")
+    if place is None or place[0] != user.id:
+        school_name, school_county_id, county_name = db.session.connection().execute(
+            _PLACE, {"user_id": user.id}).one()
+        county_id = school_county_id if user.school_id is not None else user.county_id
+        place = g.home_place = (user.id, Place(school_name, county_id, county_name))
+    return place[1]
 
 
 @home_panel(10)
@@ -107,7 +141,7 @@ def teacher_panel(user):
     return {
         "title": _("Your school"),
         "items": [
-            {"text": user.school.name, "url": url_for("org.school", school_id=user.school_id),
+            {"text": place_of(user).school_name, "url": url_for("org.school", school_id=user.school_id),
              "hint": _("Classes and bell schedules")},
             {"text": _("Keep your password safe"), "url": url_for("accounts.change_password"),
              "hint": _("Change it here if someone else may know it.")},

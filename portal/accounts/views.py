@@ -21,6 +21,7 @@ from ..extensions import db, limiter
 from ..org.models import County, School
 from . import services
 from .forms import ChangePasswordForm, LoginForm, UserFilterForm, UserForm
+from .home import place_of
 from .models import ApiToken, Notification, User
 from .notifications import mark_read, notify, render
 from .permissions import can_manage_user
@@ -158,7 +159,8 @@ def change_password():
 @login_required
 def home():
     # The person itself, not the proxy: the panels read it a hundred times (0.1-0.2 ms).
-    return render_template("accounts/home.html", panels=panels_for(current_user._get_current_object()))
+    user = current_user._get_current_object()
+    return render_template("accounts/home.html", panels=panels_for(user), place=place_of(user))
 
 
 @bp.route("/language", methods=["POST"])

@@ -38,10 +38,11 @@ list of 3,000 principals is one grouped query.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, cached_property
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import Integer, and_, bindparam, case, false, func, literal, or_, select
@@ -56,8 +57,8 @@ from ..org.models import County, School, Term
 from .models import Observation
 from .quota_models import QUOTA_PERIODS, QUOTA_ROLES, QuotaRule
 
-__all__ = ["QuotaRule", "Progress", "progress_for", "rule_for", "default_rule", "behind_statement",
-           "QUOTA_ROLES", "QUOTA_PERIODS", "STATUSES"]
+__all__ = ["QuotaRule", "Progress", "RuleTerms", "progress_for", "progress_under", "rule_for", "rule_of",
+           "default_rule", "behind_statement", "QUOTA_ROLES", "QUOTA_PERIODS", "STATUSES"]
 
 DEFAULT_REQUIRED = 35
 STATUSES = ("on_track", "behind", "at_risk", "none")
@@ -104,8 +105,8 @@ def active_rules(role: str, county_ids=None) -> list[QuotaRule]:
     return list(db.session.execute(_active_rules_stmt(county_ids is not None), params).scalars())
 
 
-def pick_rule(rules: list[QuotaRule], role: str, county_id: int | None,
-              default: QuotaRule | None = None) -> QuotaRule | None:
+def pick_rule(rules: list[QuotaRule] | list[RuleTerms], role: str, county_id: int | None,
+              default: QuotaRule | RuleTerms | None = None) -> QuotaRule | RuleTerms | None:
     """From active rules of one role: the county's, else the city's, else the built-in default
     (``default`` when given, so that a list shares one default object)."""
     county_rule = next((r for r in rules if county_id is not None and r.county_id == county_id), None)
@@ -119,11 +120,58 @@ def pick_rule(rules: list[QuotaRule], role: str, county_id: int | None,
     return default if default is not None else default_rule()
 
 
-def rule_for(user: User) -> QuotaRule | None:
+def _plain_rows(stmt, params: dict):
+    """A statement's plain rows from the session's connection, without the ORM's result handling
+    (the progress bar is on the home page of every principal), once the session has written what it
+    holds, as its own ``execute`` would have."""
+    db.session.flush()  # nothing pending: returns at once
+    return db.session.connection().execute(stmt, params)
+
+
+class RuleTerms(NamedTuple):
+    """What a person's progress reads of the rule that covers them (``rule_for``): the columns of a
+    ``QuotaRule`` row, or the built-in default's (``id`` None)."""
+
+    id: int | None
+    county_id: int | None
+    period: str
+    required: int
+    kinds: Sequence[str]  # empty: every kind counts
+    max_periods_per_record: int | None
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.id is None
+
+
+BUILTIN_TERMS = RuleTerms(None, None, "school_year", DEFAULT_REQUIRED, (), None)  # as ``default_rule``
+
+# A person's rule is looked up on the home page of every principal and of anyone a rule could
+# cover: built once, bound per request, read as plain rows of the session's connection (loading
+# rule objects was half of the home page's progress panel).
+_RULES_OF_COUNTY = (
+    select(QuotaRule.id, QuotaRule.county_id, QuotaRule.period, QuotaRule.required, QuotaRule.kinds,
+           QuotaRule.max_periods_per_record)
+    .where(QuotaRule.role == bindparam("role"), QuotaRule.active.is_(True),
+           or_(QuotaRule.county_id.is_(None), QuotaRule.county_id == bindparam("county_id")))
+    .order_by(QuotaRule.id)
+)
+
+
+def rule_for(user: User) -> RuleTerms | None:
+    """The terms of the rule covering ``user`` (``pick_rule``: their county's, the city's, the
+    built-in default for principals), or None."""
     if user is None or user.role not in QUOTA_ROLES:
         return None
-    county_id = user.scope_county_id
-    return pick_rule(active_rules(user.role, [county_id]), user.role, county_id)
+    return rule_of(user.role, user.scope_county_id)
+
+
+def rule_of(role: str, county_id: int | None) -> RuleTerms | None:
+    """``rule_for`` a person of ``role`` whose county (``User.scope_county_id``) is already known."""
+    if role not in QUOTA_ROLES:
+        return None
+    rows = _plain_rows(_RULES_OF_COUNTY, {"role": role, "county_id": county_id}).all()
+    return pick_rule([RuleTerms(*row) for row in rows], role, county_id, BUILTIN_TERMS)
 
 
 # --- the teaching calendar -----------------------------------------------------------------------
@@ -257,7 +305,7 @@ class Progress:
     status: str  # on_track | behind | at_risk | none
     period_start: date
     period_end: date
-    rule: QuotaRule | None
+    rule: RuleTerms | None
     period: str = "school_year"
     school_year: int = 0
     semester: str | None = None
@@ -330,22 +378,30 @@ def _periods_done_stmt(cap: int | None, kinds: tuple[str, ...]):
 def progress_for(user: User, on: date | None = None, *, calendar: TeachingCalendar | None = None) -> Progress:
     """A person's progress on ``on`` (default: today, local) under the rule that covers them.
     A handful of queries whatever the number of records."""
+    county_id = user.scope_county_id
+    return progress_under(rule_of(user.role, county_id), user.id, county_id, on, calendar=calendar)
+
+
+def progress_under(rule: RuleTerms | None, observer_id: int, county_id: int | None, on: date | None = None, *,
+                   calendar: TeachingCalendar | None = None) -> Progress:
+    """``progress_for`` a person (id, county) whose rule was already found by ``rule_of``: the
+    home page asks for the rule first, to show nothing to those no rule covers, and knows the
+    county without loading the person's school."""
     on = on or local_today()
     year = school_year_of(on)
-    rule = rule_for(user)
     if rule is None:
         start, end = date(year, 9, 1), date(year + 1, 8, 31)
-        done = db.session.execute(_periods_done_stmt(None, ()),
-                                  {"observer_id": user.id, "start": start, "end": end}).scalar_one()
+        done = _plain_rows(_periods_done_stmt(None, ()),
+                           {"observer_id": observer_id, "start": start, "end": end}).scalar_one()
         return Progress(0, int(done), 0, "none", start, end, None, "school_year", year, on=on)
     if calendar is None or calendar.school_year != year:
         calendar = teaching_calendar(year)
     period = calendar.period(rule, on)
-    done = db.session.execute(
+    done = _plain_rows(
         _periods_done_stmt(rule.max_periods_per_record, tuple(rule.kinds or ())),
-        {"observer_id": user.id, "start": period.start, "end": period.end},
+        {"observer_id": observer_id, "start": period.start, "end": period.end},
     ).scalar_one()
-    elapsed, total = calendar.elapsed(period, user.scope_county_id, on)
+    elapsed, total = calendar.elapsed(period, county_id, on)
     t = targets(rule.required, elapsed, total)
     done = int(done)
     return Progress(rule.required, done, t.expected, status_of(done, t), period.start, period.end, rule,

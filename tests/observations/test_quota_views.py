@@ -263,6 +263,25 @@ def test_principal_home_shows_the_progress_bar(make, login_as, client):
     assert "2 of 35 periods done" in page
 
 
+def test_home_progress_follows_the_rule_of_the_principals_school_county(make, login_as, client, auth):
+    north, south = make.county("北县"), make.county("南县")
+    make.quota_rule(county=north, required=20)
+    make.quota_rule("teacher", county=south, required=8)
+    principal = make.user("principal", school=make.school("village", county=north, name="北县村小"), locale="en")
+    login_as(principal)
+    page = client.get("/").get_data(as_text=True)
+    assert "0 of 20 periods done" in page and ">北县村小</a>" in page
+    teacher = make.user("teacher", school=make.school("village", county=south), locale="en")
+    auth.logout()
+    login_as(teacher)
+    assert "0 of 8 periods done" in client.get("/").get_data(as_text=True)  # a rule covers teachers there
+    researcher = make.user("researcher", county=north, locale="en")
+    auth.logout()
+    login_as(researcher)
+    page = client.get("/").get_data(as_text=True)
+    assert "quota-bar" not in page and " · 北县</p>" in page  # no researchers' rule; their county named
+
+
 def test_teacher_home_has_no_progress_bar(make, login_as, client):
     login_as("teacher")
     assert "quota-bar" not in client.get("/").get_data(as_text=True)
