@@ -14,9 +14,9 @@ observations (seconds on SQLite), so one computation serves every viewer of the 
 - ``DASHBOARD_CACHE_SECONDS`` (default 300) have passed, since figures also move with the
   clock (a session that ends becomes "not recorded", the quota's pace advances).
 
-The page says when its figures were computed ("as of"). Figures that depend on who looks (the
-top resources, filtered by what the viewer may see) are never cached. Tests run with the cache
-off unless they turn it on.
+The page says when its figures were computed ("as of"). What depends on who looks is never
+cached: of the top resources only the scope's ranking is kept, which of them the viewer may see is
+asked on each view. Tests run with the cache off unless they turn it on.
 """
 
 from __future__ import annotations

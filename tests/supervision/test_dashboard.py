@@ -436,6 +436,37 @@ def grow(make, db, world, n: int):
         make.resource(teacher)
 
 
+def _top(viewer, county):
+    from flask_login import login_user
+
+    from portal.supervision import dashboard as figures
+
+    login_user(viewer)
+    scope = figures.period_scope(county, [county], YEAR, None)
+    return [(r.title, r.downloads, r.uses) for r in figures.top_resources(viewer, scope)]
+
+
+def test_top_resources_show_only_what_the_viewer_may_see_most_taken_first(app, world, make, db, county_bureau,
+                                                                            monkeypatch):
+    from portal.supervision import dashboard as figures
+
+    people, v1 = world["people"], world["v1"]
+    private = make.resource(people["u1"], "私有教案", visibility="private")
+    popular = make.resource(people["u1"], "热门课件")
+    deleted = make.resource(people["u1"], "删除的教案", deleted_at=utcnow())
+    db.session.add_all([ResourceDownload(resource_id=r.id, user_id=people["t2"].id, school_id=v1.id)
+                        for r in [private] * 4 + [popular] * 3 + [deleted] * 5])
+    db.session.commit()
+    expected = [("热门课件", 3, 0), ("分数的意义教案", 1, 1)]
+    with app.test_request_context():
+        assert _top(county_bureau, world["a"]) == expected  # the owner's private one is not the bureau's
+        assert _top(people["u1"], world["a"]) == [("私有教案", 4, 0), *expected]  # its owner sees it first
+        # Fewer than TOP_RESOURCES visible among the first candidates: ranked for the viewer alone.
+        monkeypatch.setattr(figures, "TOP_CANDIDATES", 1)
+        monkeypatch.setattr(figures, "TOP_RESOURCES", 2)
+        assert _top(county_bureau, world["a"]) == expected
+
+
 def test_the_query_count_does_not_grow_with_the_data(world, make, db, client, login_as, county_bureau, count_queries):
     login_as(county_bureau)
     paths = ["/supervision/dashboard", "/supervision/dashboard/lists/receiving_schools",
