@@ -25,21 +25,26 @@ from ..core.templating import url_for_ids
 from ..extensions import db
 from .blueprint import bp
 from .models import KINDS, Community, Membership
-from .permissions import can_view_community, membership_of
+from .permissions import can_view_community
 
 # Built once: SQLAlchemy reuses the statement's cache key instead of rebuilding it per request.
+# The viewer's membership comes in the same row (``membership_of`` asked a second time on every
+# community page).
 _COMMUNITY = (
-    select(Community).where(Community.id == bindparam("community_id"))
+    select(Community, Membership).where(Community.id == bindparam("community_id"))
+    .outerjoin(Membership, (Membership.community_id == Community.id) & (Membership.user_id == bindparam("user_id")))
     .options(joinedload(Community.leader), joinedload(Community.county))
 )
 
 
 def load_community(community_id: int) -> tuple[Community, Membership | None]:
     """The community (404 if missing, or closed for all but its managers) and the viewer's membership."""
-    community = db.session.execute(_COMMUNITY, {"community_id": community_id}).scalar_one_or_none()
-    if community is None or not can_view_community(current_user, community):
+    user = current_user._get_current_object()
+    viewer_id = user.id if user.is_authenticated else None  # None: no membership matches
+    found = db.session.execute(_COMMUNITY, {"community_id": community_id, "user_id": viewer_id}).one_or_none()
+    if found is None or not can_view_community(user, found[0]):
         abort(404)
-    return community, membership_of(current_user, community)
+    return found[0], found[1]
 
 
 def fail(exc: DomainError, view, **kwargs):
