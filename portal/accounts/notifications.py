@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from flask_babel import force_locale
-from sqlalchemy import bindparam, func, select, update
+from flask_babel import force_locale, get_locale
+from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..core.i18n import gettext
 from ..core.i18n import lazy_gettext as _l
@@ -36,12 +37,16 @@ def register_message(kind: str, text) -> None:
 
 
 def render(notification: Notification) -> str:
-    """The notification's text in the current language. A message is a lazy string with
+    """The notification's text in the current language."""
+    return render_text(notification.kind, notification.params or {})
+
+
+def render_text(kind: str, params: dict) -> str:
+    """The text of a message in the current language. A message is a lazy string with
     %-placeholders, or a function of the parameters for texts that need lookups."""
-    template = MESSAGES.get(notification.kind)
-    params = notification.params or {}
+    template = MESSAGES.get(kind)
     if template is None:
-        return notification.kind
+        return kind
     if callable(template) and not hasattr(template, "format"):
         return template(params)
     try:
@@ -52,26 +57,57 @@ def render(notification: Notification) -> str:
 
 # Built once, bound per call (each scheduled class, sign-up or answer notifies someone).
 _LOCALES = select(User.id, User.locale).where(User.id.in_(bindparam("ids", expanding=True)))
+# All the rows of one notify in one INSERT. The ids come back with their user ids: the order of
+# RETURNING is not promised, and asking SQLAlchemy to keep it costs one INSERT per row on SQLite.
+_NEW_NOTES = insert(Notification.__table__).returning(Notification.__table__.c.id, Notification.__table__.c.user_id)
 
 
 def notify(users: Iterable[User | int], kind: str, *, params: dict | None = None, link: str = "") -> list[Notification]:
-    """Record a notification for each person and push it to their open pages after commit."""
+    """Record a notification for each person and push it to their open pages after commit.
+
+    The rows are written by one table INSERT, not the ORM's flush (~0.4 ms for a single row);
+    the returned notifications are the session's persistent objects of those rows. Each push
+    carries the text in its reader's language, rendered once per language."""
     if kind not in MESSAGES:
         raise KeyError(f"unregistered notification kind {kind!r}")
     params = {k: clean_text(str(v), max_length=500) for k, v in (params or {}).items()}
-    ids = {u if isinstance(u, int) else u.id for u in users}
-    locales = dict(db.session.execute(_LOCALES, {"ids": list(ids)}).all())
+    db.session.flush()  # the caller's pending changes first (a new person's row), as the ORM's own write did
+    # The language of people given as loaded objects is at hand; the others' is asked in one query.
+    locales: dict[int, str | None] = {}
+    ids = set()
+    for user in users:
+        state = None if isinstance(user, int) else inspect(user)
+        if state is not None and state.persistent and "locale" in state.dict:
+            locales[user.id] = state.dict["locale"]
+        else:
+            ids.add(user if state is None else user.id)
+    connection = db.session.connection()  # plain rows, without the ORM's statement handling
+    if ids - locales.keys():
+        locales.update(connection.execute(_LOCALES, {"ids": list(ids - locales.keys())}).all())
+    if not locales:
+        return []
+    link, at = link[:300], utcnow()
+    values = {"kind": kind, "params": params, "link": link, "read_at": None, "created_at": at}
+    rows = [{"user_id": user_id, **values} for user_id in sorted(locales)]
+    note_ids = {user_id: note_id for note_id, user_id in connection.execute(_NEW_NOTES, rows)}
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    current = str(get_locale())  # readers of the request's own language need no switch of catalogue
+    texts: dict[str, str] = {}
     created = []
-    for user_id in sorted(locales):
-        note = Notification(user_id=user_id, kind=kind, params=params, link=link[:300])
-        db.session.add(note)
-        created.append(note)
-    db.session.flush()
-    for note in created:
-        with force_locale(locales[note.user_id] or default):
-            payload = {"id": note.id, "text": render(note), "link": note.link}
-        after_commit(push_notification, note.user_id, payload)
+    for row in rows:
+        user_id = row["user_id"]
+        note = Notification(id=note_ids[user_id], **row)
+        make_transient_to_detached(note)
+        # merge, not add: after a rollback the database may give an id again that the session
+        # still holds (expired); merge makes that object this notification.
+        created.append(db.session.merge(note, load=False))
+        locale = locales[user_id] or default
+        if locale not in texts and locale == current:
+            texts[locale] = render_text(kind, params)
+        elif locale not in texts:
+            with force_locale(locale):
+                texts[locale] = render_text(kind, params)
+        after_commit(push_notification, user_id, {"id": note.id, "text": texts[locale], "link": link})
     return created
 
 
@@ -81,7 +117,10 @@ UNREAD_COUNT = select(func.count()).where(Notification.user_id == bindparam("use
 
 
 def unread_count(user: User) -> int:
-    return db.session.execute(UNREAD_COUNT, {"user_id": user.id}).scalar_one()
+    """Asked on the session's connection, without the ORM's statement handling (~0.08 -> 0.03 ms
+    a page); pending changes are flushed first, as the session's own execute would."""
+    db.session.flush()
+    return db.session.connection().execute(UNREAD_COUNT, {"user_id": user.id}).scalar_one()
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, insert, select
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column, relationship
 
 from ..extensions import db
 from .i18n import lazy_gettext as _l
@@ -136,10 +136,15 @@ def school_county(school_id: int | None) -> int | None:
     return school.county_id if school is not None else None
 
 
+# One table INSERT, not the ORM's flush of the entry (~0.3 ms of every audited change).
+_NEW_ENTRY = insert(AuditEntry.__table__).returning(AuditEntry.__table__.c.id)
+
+
 def record(actor, action: str, obj_type: str, obj_id: int | None, *, county_id: int | None = None,
            summary: str = "", details: dict | None = None) -> AuditEntry:
     """Add an audit entry for a change made in the current transaction (flushes, never commits)."""
-    entry = AuditEntry(
+    values = dict(
+        at=utcnow(),
         actor_id=getattr(actor, "id", None),
         action=action[:60],
         object_type=obj_type[:30],
@@ -148,9 +153,13 @@ def record(actor, action: str, obj_type: str, obj_id: int | None, *, county_id: 
         summary=" ".join(strip_controls(summary or "").split())[:MAX_SUMMARY],
         details=_plain(details or {}),
     )
-    db.session.add(entry)
-    db.session.flush()
-    log.info("%s %s=%s county=%s by=%s", action, obj_type, obj_id, county_id, entry.actor_id)
+    db.session.flush()  # the change's own pending rows first, as the ORM's flush of the entry did
+    entry = AuditEntry(id=db.session.connection().execute(_NEW_ENTRY, values).scalar_one(), **values)
+    make_transient_to_detached(entry)
+    # merge, not add: after a rollback the database may give an id again that the session still
+    # holds (expired); merge makes that object this entry.
+    entry = db.session.merge(entry, load=False)
+    log.info("%s %s=%s county=%s by=%s", action, obj_type, obj_id, county_id, values["actor_id"])
     return entry
 
 

@@ -20,7 +20,7 @@ from . import services
 from .bells import bell_warnings
 from .models import LiveClass, LiveSession
 from .permissions import visible_classes
-from .recurrence import Slot
+from .recurrence import Slot, local_iso
 from .timetable import classroom_classes, teacher_classes
 
 FIELDS = {"subject", "grade", "title", "main_teacher_id", "main_classroom_id", "receiving", "weekday",
@@ -116,9 +116,10 @@ def create_live_class():
     sessions = db.session.connection().execute(_SESSIONS, {"class_id": class_id}).all()
     warnings = bell_warnings([c.id for c, _a in receiving], [(s.starts_at, s.ends_at) for s in sessions])
     db.session.commit()
+    tz = portal_tz()
     return jsonify({"id": class_id, "subject": subject,
-                    "sessions": [{"id": s.id, "starts_at": isoformat_local(s.starts_at),
-                                  "ends_at": isoformat_local(s.ends_at)} for s in sessions],
+                    "sessions": [{"id": s.id, "starts_at": local_iso(s.starts_at, tz),
+                                  "ends_at": local_iso(s.ends_at, tz)} for s in sessions],
                     "warnings": [w.as_json() for w in warnings]}), 201
 
 

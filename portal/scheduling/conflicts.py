@@ -11,16 +11,17 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, and_, bindparam, or_, select, union_all
 
 from ..accounts.models import User
 from ..core.models import UTCDateTime
-from ..core.timeutil import isoformat_local, to_local
+from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import Classroom, School
 from .models import Booking, LiveClass
-from .recurrence import Occurrence
+from .recurrence import Occurrence, local_iso
 
 MAX_RANGES_IN_SQL = 250  # occurrences asked of the database one by one; more: the window, sorted out here
 # A booking is a session's time, and a session starts and ends on the same local day (slots, moved
@@ -46,21 +47,24 @@ class Clash:
     other_starts_at: datetime
     other_ends_at: datetime
 
-    def as_json(self, names: dict[tuple[str, int], str], subjects: dict[int, str]) -> dict:
+    def as_json(self, names: dict[tuple[str, int], str], subjects: dict[int, str], tz: ZoneInfo | None = None) -> dict:
+        """``tz``: the portal's time zone, when a caller writing many clashes has it at hand."""
+        tz = tz or portal_tz()
         return {
             "kind": self.need.kind,
             "role": self.need.role,
             "id": self.need.resource_id,
             "name": names.get((self.need.kind, self.need.resource_id), ""),
             "date": self.occurrence.day.isoformat(),
-            "starts_at": isoformat_local(self.occurrence.starts_at),
-            "ends_at": isoformat_local(self.occurrence.ends_at),
+            "starts_at": local_iso(self.occurrence.starts_at, tz),
+            "ends_at": local_iso(self.occurrence.ends_at, tz),
             "other_live_class_id": self.other_class_id,
             "other_subject": subjects.get(self.other_class_id, ""),
             "other_session_id": self.other_session_id,
-            "other_starts_at": isoformat_local(self.other_starts_at),
-            "other_ends_at": isoformat_local(self.other_ends_at),
+            "other_starts_at": local_iso(self.other_starts_at, tz),
+            "other_ends_at": local_iso(self.other_ends_at, tz),
         }
+
 
 
 @cache
@@ -148,23 +152,33 @@ _ROOM_NAMES = select(Classroom.id, Classroom.name, School.name).join(School, Sch
 _SUBJECTS = select(LiveClass.id, LiveClass.subject).where(LiveClass.id.in_(bindparam("ids", expanding=True)))
 
 
-def describe(clashes: list[Clash]) -> list[dict]:
-    """The clashes as JSON, with people's and rooms' names and the other classes' subjects."""
-    teacher_ids = {c.need.resource_id for c in clashes if c.need.kind == "teacher"}
-    room_ids = {c.need.resource_id for c in clashes if c.need.kind == "classroom"}
-    names: dict[tuple[str, int], str] = {}
+def describe(clashes: list[Clash], known: dict[tuple[str, int], str] | None = None) -> list[dict]:
+    """The clashes as JSON, with people's and rooms' names and the other classes' subjects.
+    ``known``: names already at hand (the people and rooms of the class being checked), by
+    (kind, id), as the queries here would give them; only the others are asked."""
+    names: dict[tuple[str, int], str] = dict(known or {})
+    unknown = {(c.need.kind, c.need.resource_id) for c in clashes} - names.keys()
+    teacher_ids = {i for kind, i in unknown if kind == "teacher"}
+    room_ids = {i for kind, i in unknown if kind == "classroom"}
     connection = db.session.connection()  # plain rows, without the ORM's result handling
     if teacher_ids:
         for uid, name in connection.execute(_TEACHER_NAMES, {"ids": list(teacher_ids)}):
             names[("teacher", uid)] = name
     if room_ids:
         for cid, room, school in connection.execute(_ROOM_NAMES, {"ids": list(room_ids)}):
-            names[("classroom", cid)] = f"{school} {room}"
+            names[("classroom", cid)] = room_name(school, room)
     class_ids = {c.other_class_id for c in clashes}
     subjects = dict(connection.execute(_SUBJECTS, {"ids": list(class_ids)}).all()) if class_ids else {}
-    return [c.as_json(names, subjects) for c in clashes]
+    tz = portal_tz()
+    return [c.as_json(names, subjects, tz) for c in clashes]
+
+
+def room_name(school: str, room: str) -> str:
+    """A room as a clash names it: its school and its name."""
+    return f"{school} {room}"
 
 
 def clash_dates(clashes: list[Clash]) -> list[str]:
     """The local dates that clash, for "skip these dates" on the form."""
-    return sorted({to_local(c.occurrence.starts_at).date().isoformat() for c in clashes})
+    tz = portal_tz()
+    return sorted({c.occurrence.starts_at.astimezone(tz).date().isoformat() for c in clashes})

@@ -42,7 +42,11 @@ def calendar_between(first: date, last: date, county_id: int | None = None) -> d
     """The special days in the range (rows of day, kind, follows_weekday); a county's own entry
     wins over the city-wide one."""
     days: dict[date, Row] = {}
-    for row in db.session.execute(_SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id}):
+    # Plain rows of the session's connection, without the ORM's statement handling; days still
+    # pending in the session (a seed adding its holidays) are written first, as autoflush did.
+    db.session.flush()
+    rows = db.session.connection().execute(_SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id})
+    for row in rows:
         days[row.day] = row  # city-wide first, the county's own after it
     return days
 
@@ -53,13 +57,18 @@ def to_utc(day: date, wall: time, tz: ZoneInfo | None = None) -> datetime:
     return datetime.combine(day, wall, tz or portal_tz()).astimezone(UTC)
 
 
+def local_iso(moment: datetime, tz: ZoneInfo) -> str:
+    """``core.timeutil.isoformat_local`` with the time zone at hand: a list of a term's sessions
+    or clashes looks it up once, not for each of its times."""
+    return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
 def occurrences(first: date, last: date, slots: list[Slot], calendar: dict[date, Row],
                 skip: set[date] = frozenset()) -> list[Occurrence]:
     """Every meeting of the slots between first and last (inclusive), in order."""
     result = []
     tz = portal_tz()  # once, not twice an occurrence
-    day = first
-    while day <= last:
+    for day in _candidate_days(first, last, {slot.weekday for slot in slots}, calendar):
         special = calendar.get(day)
         if special is not None and special.kind == "holiday":
             weekday = None
@@ -71,5 +80,16 @@ def occurrences(first: date, last: date, slots: list[Slot], calendar: dict[date,
             for slot in slots:
                 if slot.weekday == weekday:
                     result.append(Occurrence(day, to_utc(day, slot.start, tz), to_utc(day, slot.end, tz)))
-        day += timedelta(days=1)
     return sorted(result, key=lambda o: o.starts_at)
+
+
+def _candidate_days(first: date, last: date, weekdays: set[int], calendar: dict[date, Row]) -> list[date]:
+    """The days that may have a meeting, in order: those of the slots' weekdays and the special
+    days (a make-up day follows another weekday). A term is ~140 days; a weekly class meets on ~20."""
+    days = set(day for day in calendar if first <= day <= last)
+    for weekday in weekdays:
+        day = first + timedelta(days=(weekday - first.isoweekday()) % 7)
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=7)
+    return sorted(days)

@@ -4,7 +4,6 @@ cancel or move one session. Services flush and never commit.
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time
 from functools import cache
 
@@ -24,12 +23,11 @@ from ..core.timeutil import to_local
 from ..core.web import path_for
 from ..extensions import db
 from ..org.models import Classroom, Term
-from .conflicts import Need, clash_dates, describe, find_clashes
+from .conflicts import Need, clash_dates, describe, find_clashes, room_name
 from .models import Booking, ClassSlot, LiveClass, LiveSession, ReceivingClassroom
 from .permissions import can_change_class, can_schedule_for
 from .recurrence import MAX_DAYS, Occurrence, Slot, calendar_between, occurrences
 
-log = logging.getLogger("portal.audit")
 MAX_RECEIVING = 10
 
 register_message("live.class_scheduled", _l("A dual-teacher class was scheduled for you: %(subject)s, %(when)s."))
@@ -147,6 +145,16 @@ def _check(actor: User, *, subject: str, grade: int | None, main_teacher: User |
         raise Invalid(_l("A class runs for a term or a school year at most."), field="last_date")
 
 
+def _names(main_teacher: User, main_classroom: Classroom, receiving: list[tuple[Classroom, User]]) -> dict:
+    """The names a clash list shows for the class's own people and rooms, from the loaded objects."""
+    names = {("teacher", main_teacher.id): main_teacher.name,
+             ("classroom", main_classroom.id): room_name(main_classroom.school.name, main_classroom.name)}
+    for classroom, assistant in receiving:
+        names[("teacher", assistant.id)] = assistant.name
+        names[("classroom", classroom.id)] = room_name(classroom.school.name, classroom.name)
+    return names
+
+
 def plan(*, main_teacher_id: int, main_classroom: Classroom, receiving: list[tuple[int, int]], slots: list[Slot],
          first_date: date, last_date: date, skip: set[date] = frozenset(), ignore_class_id: int | None = None):
     """The occurrences a class would have and the clashes they would meet."""
@@ -251,7 +259,8 @@ def schedule_live_class(
                            slots=slots, first_date=first_date, last_date=last_date, skip=skip)
     if clashes and not skip_clashes:
         raise Conflict(_l("Some sessions clash with other classes of the same teachers or classrooms."),
-                       details={"conflicts": describe(clashes), "dates": clash_dates(clashes)})
+                       details={"conflicts": describe(clashes, _names(main_teacher, main_classroom, receiving)),
+                                "dates": clash_dates(clashes)})
     if clashes:
         dropped = {c.occurrence.day for c in clashes}
         wanted = [o for o in wanted if o.day not in dropped]
@@ -269,11 +278,11 @@ def schedule_live_class(
         for o in wanted
     ])
     _book_class(live_class.id, needs_of(main_teacher.id, main_classroom.id, pairs))
-    people = {main_teacher.id} | {a for _c, a in pairs}
+    # The people as loaded objects: notify then knows their languages without asking.
+    people = [person for person in [main_teacher, *(a for _c, a in receiving)] if person.id != actor.id]
     when = to_local(wanted[0].starts_at).strftime("%Y-%m-%d %H:%M")
-    notify(people - {actor.id}, "live.class_scheduled", link=class_link(live_class),
+    notify(people, "live.class_scheduled", link=class_link(live_class),
            params={"subject": _label_subject(subject), "when": when})
-    log.info("live class scheduled id=%s sessions=%d by=%s", live_class.id, len(wanted), actor.id)
     audit_record(actor, "live_class.scheduled", "live_class", live_class.id, county_id=class_county(live_class),
                  summary=class_summary(live_class), details={"sessions": len(wanted), "first_date": first_date,
                                                              "last_date": last_date})

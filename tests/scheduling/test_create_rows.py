@@ -93,3 +93,74 @@ def test_a_new_class_renews_the_supervision_figures(db, lw, cache_on):
     schedule(lw, slots=TWICE_A_WEEK)
     db.session.commit()
     assert with_figures == "before" and cache_on.cached(("figures",), lambda: "after") == "after"
+
+
+def test_a_make_up_weekend_day_meets_with_the_weekday_it_follows(db, lw):
+    first = next_monday()  # Thursdays: first + 3, + 10, + 17; the second one a holiday
+    db.session.add_all([
+        CalendarDay(day=first + timedelta(days=10), kind="holiday", name="运动会"),
+        CalendarDay(day=first + timedelta(days=12), kind="workday", follows_weekday=4, name="调休"),
+        CalendarDay(day=first + timedelta(days=13), kind="workday", follows_weekday=1, name="not ours"),
+    ])
+    db.session.commit()
+    live_class = schedule(lw, slots=(Slot(4, time(9, 0), time(9, 40)),), first=first, weeks=3)
+    db.session.commit()
+    assert [s.occurrence_date for s in db.session.query(LiveSession).filter_by(live_class_id=live_class.id)
+            .order_by(LiveSession.starts_at)] == [first + timedelta(days=d) for d in (3, 12, 17)]
+
+
+def test_the_people_of_a_new_class_are_told_in_their_languages_with_one_insert(db, lw, count_queries, monkeypatch):
+    from portal.accounts import notifications
+    from portal.accounts.models import Notification
+
+    pushed = []
+    monkeypatch.setattr(notifications, "push_notification", lambda user_id, payload: pushed.append((user_id, payload)))
+    lw["assistant3"].locale = "zh_Hans"
+    db.session.commit()
+    with count_queries() as statements:
+        live_class = schedule(lw, receiving=TWO_ROOMS)
+    db.session.commit()
+    assert sum(s.startswith("INSERT INTO notifications") for s in statements) == 1
+    assert not any(s.startswith("SELECT users.id, users.locale") for s in statements)  # loaded: no query
+    notes = db.session.query(Notification).order_by(Notification.user_id).all()
+    people = sorted([lw["teacher"], lw["assistant"], lw["assistant3"]], key=lambda u: u.id)
+    assert [n.user_id for n in notes] == [u.id for u in people]
+    texts = {user_id: payload["text"] for user_id, payload in pushed}
+    assert [payload["id"] for _u, payload in pushed] == [n.id for n in notes]
+    assert texts[lw["teacher"].id].startswith("A dual-teacher class was scheduled for you")
+    assert texts[lw["assistant3"].id].startswith("已为您安排双师课堂")
+    assert all(payload["link"] == f"/live-classes/{live_class.id}" for _u, payload in pushed)
+
+
+def test_a_notification_written_after_a_rollback_is_the_new_one(db, lw):
+    from portal.accounts.models import Notification
+    from portal.accounts.notifications import notify
+
+    (undone,) = notify([lw["teacher"]], "system.message", params={"text": "撤回"})
+    db.session.rollback()  # SQLite hands out the same id again
+    (kept,) = notify([lw["teacher"].id], "system.message", params={"text": "保留"})
+    db.session.commit()
+    assert inspect(kept).persistent and kept.params == {"text": "保留"} and undone is not None
+    assert [n.params["text"] for n in db.session.query(Notification)] == ["保留"]
+
+
+def test_the_audit_entry_of_a_new_class_is_one_insert_and_the_session_s(db, lw, count_queries):
+    from portal.core.audit import AuditEntry
+
+    with count_queries() as statements:
+        live_class = schedule(lw)
+    assert sum(s.startswith("INSERT INTO audit_entries") for s in statements) == 1
+    (entry,) = db.session.query(AuditEntry).all()
+    assert inspect(entry).persistent and (entry.action, entry.object_id) == ("live_class.scheduled", live_class.id)
+    assert entry.details == {"sessions": 4, "first_date": next_monday().isoformat(),
+                             "last_date": (next_monday() + timedelta(days=27)).isoformat()}
+
+
+def test_a_clash_names_the_class_s_own_people_and_rooms_without_asking(db, lw, count_queries):
+    schedule(lw)
+    db.session.commit()
+    with count_queries() as statements, pytest.raises(Conflict) as caught:
+        schedule(lw, room="main_room2", receiving=(("village_room2", "assistant"),))  # same teacher and assistant
+    assert not any(s.startswith("SELECT users.id, users.name") for s in statements)
+    named = {(c["kind"], c["id"], c["name"]) for c in caught.value.details["conflicts"]}
+    assert named == {("teacher", lw["teacher"].id, "陈静"), ("teacher", lw["assistant"].id, "赵强")}
