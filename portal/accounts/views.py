@@ -120,16 +120,19 @@ def logout():
     return response
 
 
+# Where a person with a one-time password may still go (static files need no login at all).
+PASSWORD_CHANGE_EXEMPT = frozenset({"accounts.change_password", "accounts.logout", "accounts.set_language", "static"})
+
+
 @bp.before_app_request
 def force_password_change():
-    """Accounts given a one-time password must choose their own before anything else."""
-    if (
-        current_user.is_authenticated
-        and current_user.must_change_password
-        and request.endpoint
-        and request.endpoint not in ("accounts.change_password", "accounts.logout", "accounts.set_language", "static")
-        and not request.path.startswith("/api/")
-    ):
+    """Accounts given a one-time password must choose their own before anything else. The
+    person is looked up only for the pages it concerns (not static files, not the API)."""
+    endpoint = request.endpoint
+    if not endpoint or endpoint in PASSWORD_CHANGE_EXEMPT or request.path.startswith("/api/"):
+        return None
+    user = current_user._get_current_object()  # one lookup through the proxy, not one per use
+    if user.is_authenticated and user.must_change_password:
         return redirect(url_for("accounts.change_password"))
     return None
 

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 
@@ -69,22 +69,22 @@ RECHECK_SECONDS = 2.0
 _recent: dict[tuple[str, str], tuple[float, str | None]] = {}
 
 
-def static_hash(filename: str) -> str | None:
+def static_hash(filename: str, app: Flask | None = None) -> str | None:
     """The first 12 hex digits of the sha256 of static/<filename>, or None when there is no such file.
     Kept per file and recomputed only when its modification time or size changes (looked at once
     every RECHECK_SECONDS at most)."""
-    key = (current_app.static_folder or "", filename)
+    folder = (app or current_app._get_current_object()).static_folder or ""
+    key = (folder, filename)
     now = time.monotonic()
     recent = _recent.get(key)
     if recent is not None and now - recent[0] < RECHECK_SECONDS:
         return recent[1]
-    value = _hash_on_disk(filename)
+    value = _hash_on_disk(folder, filename)
     _recent[key] = (now, value)
     return value
 
 
-def _hash_on_disk(filename: str) -> str | None:
-    folder = current_app.static_folder
+def _hash_on_disk(folder: str, filename: str) -> str | None:
     if not folder:
         return None
     path = Path(folder) / filename
@@ -118,6 +118,24 @@ def add_static_hash(endpoint: str, values: dict) -> None:
     version = static_hash(os.fspath(values["filename"]))
     if version:
         values["v"] = version
+
+
+def static_url(filename: str, app: Flask | None = None, script_root: str | None = None) -> str:
+    """``url_for('static', filename=filename)`` for the files every page names (the frame's style,
+    icon and scripts): the URL is kept per script root, file and content hash, so a page asks only
+    for the file's hash (which follows the file on disk as above), not for a URL build. The
+    application and script root may be given by a caller that has them at hand."""
+    app = app or current_app._get_current_object()
+    if script_root is None:
+        script_root = request.script_root
+    version = static_hash(filename, app)
+    cache = app.extensions.setdefault("portal_static_urls", {})
+    key = (script_root, filename, version)
+    url = cache.get(key)
+    if url is None:
+        values = {"v": version} if version else {}
+        url = cache[key] = url_for("static", filename=filename, **values)
+    return url
 
 
 def static_cache_headers(response):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from . import labels
+from .assets import static_url
 from .authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER
 from .converters import MAX_ID
+from .i18n import gettext, safe_translation
 from .i18n import lazy_gettext as _l
 from .timeutil import to_local
 
@@ -40,28 +44,46 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
+        # The application, request and person are taken from Flask's proxies once here: each use
+        # of a proxy costs several times a plain attribute, and a page's frame used them ~40 times.
+        portal = current_app._get_current_object()
+        locale = str(get_locale())
+        values = {
+            "labels": labels,
+            "label": labels.label,
+            "current_locale": locale,
+            "languages": portal.config["LANGUAGES"],
+            "has_endpoint": lambda endpoint: endpoint in portal.view_functions,
+            "request_path": "/",
+        }
+        if not has_request_context():
+            return values
+        req = request._get_current_object()
+        user = current_user._get_current_object()
+        signed_in = user.is_authenticated
+
         def nav_for_user():
-            if not current_user.is_authenticated:
-                return []
-            return nav_links(current_user.role)
+            return nav_links(user.role, locale) if signed_in else []
+
+        def menu():
+            return _nav_menu(portal, req, user.role, locale) if signed_in else Markup("")
 
         def unread():
-            if not current_user.is_authenticated:
+            if not signed_in:
                 return 0
             from ..accounts.notifications import unread_count
 
-            return unread_count(current_user)
+            return unread_count(user)
 
-        return {
-            "labels": labels,
-            "label": labels.label,
-            "nav_for_user": nav_for_user,
-            "unread_notifications": unread,
-            "current_locale": str(get_locale()),
-            "languages": current_app.config["LANGUAGES"],
-            "request_path": request.full_path.rstrip("?") if request else "/",
-            "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
-        }
+        values.update(
+            nav_for_user=nav_for_user,
+            nav_menu=menu,
+            unread_notifications=unread,
+            frame=_page_frame(portal, locale, req.script_root),
+            static_url=lambda filename: static_url(filename, portal, req.script_root),
+            request_path=req.full_path.rstrip("?"),
+        )
+        return values
 
     app.jinja_env.filters["datetime"] = format_local_datetime
     app.jinja_env.filters["date"] = format_local_date
@@ -81,20 +103,97 @@ def url_for_ids(endpoint: str, id_arg: str, **values) -> Callable[[int], str]:
     return lambda object_id: f"{head}{int(object_id)}{tail}"
 
 
-def nav_links(role: str) -> list[tuple[str, str, object]]:
+def nav_links(role: str, locale: str | None = None) -> list[tuple[str, str, Markup]]:
     """The menu of a role: (endpoint, url, label) of each entry whose capability is installed.
-    Built once per role and script root (the URLs of endpoints without arguments never change)
-    rather than resolving a dozen URLs on every page."""
+    Built once per role, language and script root (the URLs of endpoints without arguments never
+    change, nor do the catalogue's words) rather than resolving a dozen URLs and labels on every
+    page. Labels are marked safe, as a lazy label is shown by the template."""
     cache = current_app.extensions.setdefault("portal_nav", {})
-    key = (role, request.script_root)
+    key = (role, locale or str(get_locale()), request.script_root)
     links = cache.get(key)
     if links is None:
         links = cache[key] = [
-            (endpoint, url_for(endpoint), text)
+            (endpoint, url_for(endpoint), Markup(str(text)))  # noqa: S704  (our catalogue)
             for endpoint, text, roles in NAV
             if role in roles and endpoint in current_app.view_functions
         ]
     return links
+
+
+def nav_menu(role: str, locale: str) -> Markup:
+    """The menu's list of links (templates/_macros/nav.html) with the page's own entry marked:
+    rendered once per role, language, script root and marked entry, as its links are. Pages
+    outside the menu share one rendering. Rendered afresh while templates are reloaded (debug)."""
+    return _nav_menu(current_app._get_current_object(), request._get_current_object(), role, locale)
+
+
+def _nav_menu(app: Flask, req, role: str, locale: str) -> Markup:
+    links = nav_links(role, locale)
+    here = req.endpoint
+    if not any(endpoint == here for endpoint, _url, _text in links):
+        here = None
+    jinja = app.jinja_env
+    if jinja.auto_reload:
+        return jinja.get_template("_macros/nav.html").module.nav_list(links, here)
+    cache = app.extensions.setdefault("portal_nav_menus", {})
+    key = (role, locale, req.script_root, here)
+    menu = cache.get(key)
+    if menu is None:
+        menu = cache[key] = jinja.get_template("_macros/nav.html").module.nav_list(links, here)
+    return menu
+
+
+def page_frame(locale: str) -> SimpleNamespace:
+    """The words and links of the frame around every page (base.html): its title, menu, footer
+    and the links of the person's own pages. They are the same on every page of one language and
+    script root, so they are looked up once for each rather than ~25 translations and URLs per
+    page. Texts are as the template's ``_()`` gives them (marked safe, %-formatted)."""
+    return _page_frame(current_app._get_current_object(), locale, request.script_root)
+
+
+def _page_frame(app: Flask, locale: str, script_root: str) -> SimpleNamespace:
+    cache = app.extensions.setdefault("portal_frame", {})
+    key = (locale, script_root)
+    frame = cache.get(key)
+    if frame is None:
+        frame = cache[key] = _build_frame(locale)
+    return frame
+
+
+def _frame_text(text: str, **variables) -> Markup:
+    return safe_translation(text) % variables
+
+
+def _build_frame(locale: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        lang="zh-Hans" if locale.startswith("zh") else locale,
+        site=_frame_text(gettext("Urban-Rural Teaching Community")),
+        skip=_frame_text(gettext("Skip to content")),
+        notifications=_frame_text(gettext("Notifications")),
+        change_password=_frame_text(gettext("Change password")),
+        api_tokens=_frame_text(gettext("API tokens")),
+        log_out=_frame_text(gettext("Log out")),
+        unsent=_frame_text(
+            gettext(
+                "%(count)s observation record(s) on this device have not reached the server yet. Logging out "
+                "deletes them from this device. Log out anyway?"
+            ),
+            count="{count}",
+        ),
+        main=_frame_text(gettext("Main")),
+        menu=_frame_text(gettext("Menu")),
+        times=_frame_text(gettext("Times shown in %(tz)s"), tz=current_app.config["PORTAL_TIMEZONE"]),
+        languages=[
+            (code, name, "zh-Hans" if code.startswith("zh") else code)
+            for code, name in current_app.config["LANGUAGES"].items()
+        ],
+        home_url=url_for("accounts.home"),
+        notifications_url=url_for("accounts.notifications"),
+        change_password_url=url_for("accounts.change_password"),
+        tokens_url=url_for("accounts.tokens"),
+        logout_url=url_for("accounts.logout"),
+        language_url=url_for("accounts.set_language"),
+    )
 
 
 # Patterns made only of numbers read the same in every language, so they are written directly

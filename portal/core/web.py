@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, flash, g, has_request_context, redirect, render_template, request, session, url_for
+from babel import Locale
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -132,7 +145,7 @@ def _logged_in() -> bool:
     """Whether the request is a logged-in person's. The person already loaded is asked whether
     they are anonymous, not whether they are active: after a commit their row is expired, and
     reading it again began a transaction (on SQLite a write lock) and a query on every POST."""
-    user = g.get("_login_user")
+    user = g._get_current_object().get("_login_user")
     if user is not None:
         return not user.is_anonymous
     return current_user.is_authenticated
@@ -143,6 +156,7 @@ def register_security_headers(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
+        req = request._get_current_object()  # every response: the proxy once, not per use
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"
@@ -150,27 +164,40 @@ def register_security_headers(app: Flask) -> None:
         headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "geolocation=(), payment=(), usb=()"
-        if request.is_secure:
+        if req.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        # Pages with people's data must not linger in shared browser caches.
-        if _logged_in() and not request.path.startswith("/static/"):
+        # Pages with people's data must not linger in shared browser caches. (Static files are
+        # the same for everyone: no need to look the person up for them.)
+        if not req.path.startswith("/static/") and _logged_in():
             headers["Cache-Control"] = "no-store"
         return response
 
 
-def select_locale() -> str:
-    from flask import current_app
+# One babel Locale per language, parsed once: Flask-Babel parses what the selector returns on every
+# request, and parsing a language whose calendar data was never loaded looks for its file on disk.
+_LOCALES: dict[str, Locale] = {}
 
-    languages = current_app.config["LANGUAGES"]
+
+def _locale(code: str) -> Locale:
+    locale = _LOCALES.get(code)
+    if locale is None:
+        locale = _LOCALES[code] = Locale.parse(code)
+    return locale
+
+
+def select_locale() -> Locale:
+    """The person's language, else the one chosen in this browser, else the default."""
+    config = current_app.config
+    languages = config["LANGUAGES"]
     if not has_request_context():  # services called from the CLI or a background job
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+        return _locale(config["BABEL_DEFAULT_LOCALE"])
+    user = current_user._get_current_object()  # the proxy costs a lookup on every use
+    if user and user.is_authenticated and user.locale in languages:
+        return _locale(user.locale)
     chosen = session.get("locale")
     if chosen in languages:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
+        return _locale(chosen)
+    return _locale(config["BABEL_DEFAULT_LOCALE"])
 
 
 def path_for(endpoint: str, **values) -> str:
@@ -178,7 +205,5 @@ def path_for(endpoint: str, **values) -> str:
     services called from the command line or tests, where no request is under way."""
     if has_request_context():
         return url_for(endpoint, **values)
-    from flask import current_app
-
     with current_app.test_request_context("/"):
         return url_for(endpoint, **values)

@@ -175,3 +175,21 @@ def test_unexpected_api_error_is_a_json_500(app, login_as, client, monkeypatch):
     response = client.get("/api/v1/me")
     assert response.status_code == 500 and response.json["error"]["code"] == "server_error"
     assert "no_such_table" not in response.get_data(as_text=True)
+
+
+def test_a_static_file_asked_by_a_logged_in_person_does_not_look_them_up(login_as, client, count_queries):
+    # Static files are the same for everyone: neither the password-change gate nor the
+    # Cache-Control of people's pages needs the person, so no statement is run for them.
+    login_as("teacher")
+    client.get("/")
+    with count_queries() as statements:
+        response = client.get("/static/src/portal.css")
+    assert response.status_code == 200 and "no-store" not in response.headers["Cache-Control"]
+    assert statements == []
+
+
+def test_a_one_time_password_still_sends_its_person_to_the_password_page(login_as, client):
+    login_as("teacher", must_change_password=True)
+    assert client.get("/schools").headers["Location"].endswith("/password")
+    assert client.get("/password").status_code == 200
+    assert client.get("/static/src/portal.css").status_code == 200
