@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from ..core.timeutil import portal_tz
 from ..extensions import db
@@ -21,8 +22,7 @@ from ..org.models import BellPeriod, BellSchedule, Classroom, School
 MAX_DATES = 40  # dates listed per warning
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
+class Period(NamedTuple):  # a tuple: a week page reads a hundred of them
     number: int
     start_time: time
     end_time: time
@@ -43,34 +43,66 @@ class Schedule:
     applies_on = BellSchedule.applies_on  # the same seasonal rule as the stored schedule's
 
 
-# One statement, built once and bound per request (every timetable page and the home page ask):
-# each schedule with its periods in order; a schedule without periods comes once, with NULLs.
-SCHEDULES_OF = (
-    select(BellSchedule.id, BellSchedule.school_id, BellSchedule.name, BellSchedule.from_month_day,
-           BellSchedule.to_month_day, BellPeriod.number, BellPeriod.start_time, BellPeriod.end_time)
-    .outerjoin(BellPeriod, BellPeriod.schedule_id == BellSchedule.id)
-    .where(BellSchedule.school_id.in_(bindparam("school_ids", expanding=True)))
-    .order_by(BellSchedule.id, BellPeriod.number)
-)
+# Built once and bound per request (every timetable page and the home page ask): each schedule
+# with its periods in order; a schedule without periods comes once, with NULLs.
+def _schedules(*where):
+    return (
+        select(BellSchedule.id, BellSchedule.school_id, BellSchedule.name, BellSchedule.from_month_day,
+               BellSchedule.to_month_day, BellPeriod.number, BellPeriod.start_time, BellPeriod.end_time)
+        .outerjoin(BellPeriod, BellPeriod.schedule_id == BellSchedule.id)
+        .where(BellSchedule.school_id.in_(bindparam("school_ids", expanding=True)), *where)
+        .order_by(BellSchedule.id, BellPeriod.number)
+    )
 
 
-def schedules_of(school_ids: set[int]) -> dict[int, list[Schedule]]:
-    """Every bell schedule of the schools with its periods, by school (one query). Read as plain
-    rows of the session's connection (no ORM result handling, and so no autoflush: no caller has
-    a bell schedule waiting to be written)."""
+def _meets(low, high):
+    """A schedule's yearly range of month-days ("MM-DD", both or neither: ``save_bell_schedule``)
+    meets the month-days low..high (low <= high): a plain range overlaps it, a range that wraps
+    the new year (from > to) reaches into it from either end."""
+    start, end = BellSchedule.from_month_day, BellSchedule.to_month_day
+    return or_(and_(start <= end, start <= high, end >= low), and_(start > end, or_(start <= high, end >= low)))
+
+
+SCHEDULES_OF = _schedules()
+# The schedules some day of a range can use (``schedule_on``): the defaults, and the seasonal ones
+# whose range meets the range's month-days, given as two ranges (one range twice unless the days
+# cross the new year). A week needs one season's periods, not the year's.
+SCHEDULES_DURING = _schedules(or_(
+    BellSchedule.from_month_day.is_(None), BellSchedule.from_month_day == "",
+    BellSchedule.to_month_day.is_(None), BellSchedule.to_month_day == "",
+    _meets(bindparam("low"), bindparam("high")), _meets(bindparam("low2"), bindparam("high2"))))
+
+
+def schedules_of(school_ids: set[int], first: date | None = None, last: date | None = None) -> dict[int, list[Schedule]]:
+    """Every bell schedule of the schools with its periods, by school (one query); given days
+    ``first`` to ``last`` (less than a year apart), only those ``schedule_on`` can pick for one of them.
+    Read as plain rows of the session's connection (no ORM result handling, and so no autoflush:
+    no caller has a bell schedule waiting to be written)."""
     if not school_ids:
         return {}
-    periods: dict[int, list[Period]] = {}
-    heads: dict[int, tuple] = {}
-    for sid, school_id, name, from_md, to_md, number, start, end in db.session.connection().execute(
-            SCHEDULES_OF, {"school_ids": sorted(school_ids)}):
-        heads.setdefault(sid, (sid, school_id, name, from_md, to_md))
-        found = periods.setdefault(sid, [])
-        if number is not None:
-            found.append(Period(number, start, end))
+    params: dict = {"school_ids": sorted(school_ids)}
+    statement = SCHEDULES_OF
+    if first is not None and last is not None:
+        statement = SCHEDULES_DURING
+        low, high = f"{first.month:02d}-{first.day:02d}", f"{last.month:02d}-{last.day:02d}"
+        if first.year == last.year:
+            params.update(low=low, high=high, low2=low, high2=high)
+        else:
+            params.update(low=low, high="12-31", low2="01-01", high2=high)
+    # The rows come schedule by schedule (ordered by its id), each schedule's periods in order.
     result: dict[int, list[Schedule]] = {}
-    for sid, head in heads.items():  # in schedule id order, as the statement returned them
-        result.setdefault(head[1], []).append(Schedule(*head, tuple(periods[sid])))
+    heads: list[tuple] = []
+    periods: list[Period] = []
+    current = None
+    for sid, school_id, name, from_md, to_md, number, start, end in db.session.connection().execute(
+            statement, params).all():  # fetched at once: cheaper than row by row
+        if sid != current:
+            current, periods = sid, []
+            heads.append((sid, school_id, name, from_md, to_md, periods))
+        if number is not None:
+            periods.append(Period(number, start, end))
+    for sid, school_id, name, from_md, to_md, found in heads:
+        result.setdefault(school_id, []).append(Schedule(sid, school_id, name, from_md, to_md, tuple(found)))
     return result
 
 

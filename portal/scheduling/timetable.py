@@ -16,6 +16,7 @@ import functools
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from flask import g
 from sqlalchemy import bindparam, case, func, literal, or_, select, union, union_all
@@ -114,32 +115,29 @@ def period_label(numbers: list[int] | None) -> str:
 
 # What a week page shows of a session, its class, classrooms, schools and people: plain values read
 # by the same attribute names as the models (``e.live_class.main_classroom.school.name``), so the
-# template and the predicates (``can_view_classroom_week``) read either.
+# page and the predicates (``can_view_classroom_week``) read either. Tuples: a school's week makes
+# a hundred of them.
 
 
-@dataclass(frozen=True, slots=True)
-class WeekSchool:
+class WeekSchool(NamedTuple):
     id: int
     name: str
     county_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class WeekClassroom:
+class WeekClassroom(NamedTuple):
     id: int
     name: str
     school_id: int
     school: WeekSchool
 
 
-@dataclass(frozen=True, slots=True)
-class WeekPerson:
+class WeekPerson(NamedTuple):
     id: int
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class WeekReceiving:
+class WeekReceiving(NamedTuple):
     classroom_id: int
     classroom: WeekClassroom
     assistant_id: int
@@ -159,8 +157,7 @@ class WeekClass:
     receiving: list[WeekReceiving] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class WeekSession:
+class WeekSession(NamedTuple):
     id: int
     live_class_id: int
     starts_at: datetime
@@ -353,25 +350,57 @@ def week_of(class_ids, monday: date, school_id: int | None, county_id: int | Non
                          live_class))
     if classes:
         for (class_id, room_id, assistant_id, room_name, room_school_id, school_name, school_county_id,
-             assistant_name) in db.session.connection().execute(RECEIVING_OF, {"class_ids": sorted(classes)}):
+             assistant_name) in db.session.connection().execute(RECEIVING_OF, {"class_ids": sorted(classes)}).all():
             classes[class_id].receiving.append(WeekReceiving(
                 room_id, room(room_id, room_name, room_school_id, school_name, school_county_id),
                 assistant_id, person(assistant_id, assistant_name)))
     school_ids = set(schools)
     if school_id:
         school_ids.add(school_id)
-    schedules = schedules_of(school_ids)
+    sunday = monday + timedelta(days=6)
+    bells = WeekBells(schedules_of(school_ids, monday, sunday))
     days = [Day(monday + timedelta(days=i)) for i in range(7)]
-    for special in special_days(monday, monday + timedelta(days=6), county_id):
+    for special in special_days(monday, sunday, county_id):
         days[(special.day - monday).days].special = special
     tz = portal_tz()
-    labels: dict[tuple[int, ...] | None, str] = {}
     for session, live_class in sessions:
-        entry = _entry(session, live_class, schedules, school_id, tz, labels)
+        entry = _entry(session, live_class, bells, school_id, tz)
         index = (entry.start.date() - monday).days
         if 0 <= index < 7:
             days[index].entries.append(entry)
     return Week(monday, days)
+
+
+_UNKNOWN = object()
+
+
+class WeekBells:
+    """The periods of the week's schools at local times, from their bell schedules loaded once. A
+    week repeats a few lesson times under one schedule per school, so each school's schedule of a
+    day and each (schedule, lesson time) is worked out once, with its label translated once."""
+
+    def __init__(self, schedules: dict[int, list[Schedule]]):
+        self.schedules = schedules
+        self.on: dict[tuple[int, date], Schedule | None] = {}
+        self.found: dict[tuple, tuple[list[int] | None, str]] = {}
+        self.labels: dict[tuple[int, ...] | None, str] = {}
+
+    def at(self, school: WeekSchool, role: str, day: date, start: time, end: time) -> SchoolPeriods:
+        """The school's periods on a local day from ``start`` to ``end``."""
+        schedule = self.on.get((school.id, day), _UNKNOWN)
+        if schedule is _UNKNOWN:
+            schedule = self.on[school.id, day] = schedule_on(self.schedules.get(school.id, []), day)
+        key = (schedule.id if schedule is not None else None, start, end)
+        found = self.found.get(key)
+        if found is None:
+            numbers = period_numbers(schedule, start, end)
+            label_key = tuple(numbers) if numbers is not None else None
+            text = self.labels.get(label_key)
+            if text is None:
+                text = self.labels[label_key] = period_label(numbers)
+            found = self.found[key] = (numbers, text)
+        numbers, text = found
+        return SchoolPeriods(school, role, list(numbers) if numbers is not None else None, text)
 
 
 def _periods_at(school: School | WeekSchool, role: str, schedules: list[Schedule], start: datetime,
@@ -388,21 +417,22 @@ def _periods_at(school: School | WeekSchool, role: str, schedules: list[Schedule
     return SchoolPeriods(school, role, numbers, text)
 
 
-def _entry(session: WeekSession, live_class: WeekClass, schedules: dict[int, list[Schedule]],
-           school_id: int | None, tz, labels: dict) -> Entry:
+def _entry(session: WeekSession, live_class: WeekClass, bells: WeekBells, school_id: int | None, tz) -> Entry:
     start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
-
-    def at(school: WeekSchool, role: str) -> SchoolPeriods:
-        return _periods_at(school, role, schedules.get(school.id, []), start, end, labels)
-
-    schools = [at(live_class.main_classroom.school, "main")]
-    seen = {live_class.main_classroom.school_id}
+    day, start_time, end_time = start.date(), start.time(), end.time()
+    main = live_class.main_classroom.school
+    here = periods = bells.at(main, "main", day, start_time, end_time)
+    schools = [periods]
+    seen = {main.id}
     for receiving in live_class.receiving:
-        if receiving.classroom.school_id not in seen:
-            seen.add(receiving.classroom.school_id)
-            schools.append(at(receiving.classroom.school, "receiving"))
-    here = next((s for s in schools if s.school.id == school_id), None)
-    return Entry(session, live_class, start, end, here, schools)
+        school = receiving.classroom.school
+        if school.id not in seen:
+            seen.add(school.id)
+            periods = bells.at(school, "receiving", day, start_time, end_time)
+            schools.append(periods)
+            if school.id == school_id:
+                here = periods
+    return Entry(session, live_class, start, end, here if here.school.id == school_id else None, schools)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +442,18 @@ class SpecialDay:
     day: date
     kind: str  # "holiday" or "workday"
     name: str
+
+
+_SCHOOL = select(School.id, School.name, School.county_id).where(School.id == bindparam("school_id"))
+
+
+def week_school(school_id: int | None) -> WeekSchool | None:
+    """The school of a week page as the page reads it (its name and county), a plain row: the
+    page writes nothing of it."""
+    if school_id is None:
+        return None
+    row = db.session.connection().execute(_SCHOOL, {"school_id": school_id}).first()
+    return WeekSchool(*row) if row is not None else None
 
 
 # Built once, bound per request. With no county, "county_id = NULL" matches nothing, as the
@@ -427,7 +469,8 @@ SPECIAL_DAYS = (
 def special_days(first: date, last: date, county_id: int | None) -> list[SpecialDay]:
     """Holidays and make-up days in the range; a county's own entry wins over the city-wide one."""
     by_day: dict[date, SpecialDay] = {}
-    for day, kind, name in db.session.connection().execute(SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id}):
+    params = {"first": first, "last": last, "county_id": county_id}
+    for day, kind, name in db.session.connection().execute(SPECIAL_DAYS, params).all():
         by_day[day] = SpecialDay(day, kind, name)
     return list(by_day.values())
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import render_template, request, send_file
+from flask import abort, render_template, request, send_file
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from ..core.i18n import gettext as _
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
-from ..core.templating import nav_item, url_for_ids
+from ..core.templating import nav_item
 from ..core.timeutil import local_today
 from ..core.validate import BadRequest, query_int
 from ..extensions import db
@@ -27,6 +27,7 @@ from ..org.models import Classroom, School, Term
 from ..org.services import current_term
 from . import timetable
 from .views import bp
+from .week_page import week_grid, week_head
 
 ALL_ROLES = (TEACHER, PRINCIPAL, RESEARCHER, BUREAU)
 
@@ -47,30 +48,11 @@ def _monday():
     return timetable.monday_of(day)
 
 
-def _open_rooms(user, week: timetable.Week) -> set[int]:
-    """The ids of the classrooms shown whose week the viewer may open (a link, else plain text):
-    each classroom asked once, for the user object itself rather than the proxy."""
-    rooms = {}
-    for day in week.days:
-        for entry in day.entries:
-            live_class = entry.live_class
-            rooms[live_class.main_classroom_id] = live_class.main_classroom
-            for receiving in live_class.receiving:
-                rooms[receiving.classroom_id] = receiving.classroom
-    return {room_id for room_id, room in rooms.items() if timetable.can_view_classroom_week(user, room)}
-
-
-def _render(kind: str, subject, week: timetable.Week, school: School | None, **extra):
-    monday = week.monday.isoformat()
-    return render_template(
-        "scheduling/week.html", kind=kind, subject=subject, week=week, school=school, today=local_today(),
-        open_rooms=_open_rooms(current_user._get_current_object(), week),
-        subject_names={code: label(SUBJECT_LABELS, code)
-                       for code in {e.live_class.subject for day in week.days for e in day.entries}},
-        session_link=url_for_ids("scheduling.live_session", "session_id"),
-        room_link=url_for_ids("scheduling.classroom_timetable", "classroom_id", week=monday),
-        can_school=school is not None and timetable.can_view_school_week(current_user, school), **extra,
-    )
+def _render(kind: str, subject, week: timetable.Week, school, *, mine: bool = False):
+    can_school = school is not None and timetable.can_view_school_week(current_user, school)
+    head = week_head(kind, subject, week, school, mine=mine, can_school=can_school)
+    grid = week_grid(current_user._get_current_object(), week, school.id if school else None, head.words)
+    return render_template("scheduling/week.html", head=head, grid=grid)
 
 
 @bp.route("/timetable")
@@ -92,7 +74,7 @@ def teacher_timetable(user_id: int):
 
 def _teacher_week(teacher: User, *, mine: bool):
     monday = _monday()
-    school = teacher.school
+    school = timetable.week_school(teacher.school_id)
     week = timetable.week_of(timetable.TEACHER_CLASSES, monday, teacher.school_id,
                              school.county_id if school else None, {"owner": teacher.id})
     return _render("teacher", teacher, week, school, mine=mine)
@@ -111,7 +93,9 @@ def classroom_timetable(classroom_id: int):
 @bp.route("/timetable/schools/<id:school_id>")
 @require_roles(*ALL_ROLES)
 def school_timetable(school_id: int):
-    school = db.get_or_404(School, school_id)
+    school = timetable.week_school(school_id)
+    if school is None:
+        abort(404)
     require(timetable.can_view_school_week(current_user, school))
     week = timetable.week_of(timetable.SCHOOL_CLASSES, _monday(), school.id, school.county_id, {"owner": school.id})
     return _render("school", school, week, school)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -357,3 +357,46 @@ def test_home_panel_links_a_coming_session_to_its_room_and_a_past_one_to_its_pag
     assert f'href="/live-sessions/{past.id}"' in panel  # over: its page, to record attendance
     assert f'href="/live-sessions/{coming.id}/room"' in panel
     assert "Today 00:00–00:01" in panel and "Period 4" in panel
+
+
+def test_a_week_loads_only_the_bell_schedules_its_days_can_use(db, w):
+    from portal.scheduling.bells import schedule_on, schedules_of
+
+    summer = [("1", "08:00", "08:40"), ("2", "08:50", "09:30")]
+    winter = [("1", "08:30", "09:10"), ("2", "09:20", "10:00")]
+    for name, first, last, rows in (("夏季", "05-01", "09-30", summer), ("冬季", "10-01", "04-30", winter)):
+        org_services.save_bell_schedule(w["bureau"], None, school=w["point"], name=name, from_month_day=first,
+                                        to_month_day=last, periods=org_services.parse_periods(rows))
+    db.session.commit()
+    schools = {w["point"].id, w["city"].id}
+    every = schedules_of(schools)
+    assert [s.name for s in every[w["point"].id]] == ["夏季", "冬季"]
+    # A summer week, the week across 1 October, a winter week across the new year: each day picks
+    # the same schedule from the week's as from all of them, and the city's default always comes.
+    for monday in (date(2026, 9, 7), date(2026, 9, 28), date(2026, 12, 28)):
+        sunday = monday + timedelta(days=6)
+        week = schedules_of(schools, monday, sunday)
+        assert [s.name for s in week[w["city"].id]] == ["作息"]
+        for offset in range(7):
+            day = monday + timedelta(days=offset)
+            for school_id in schools:
+                assert schedule_on(week[school_id], day) == schedule_on(every[school_id], day)
+    assert [s.name for s in schedules_of(schools, date(2026, 9, 7), date(2026, 9, 13))[w["point"].id]] == ["夏季"]
+    assert [s.name for s in schedules_of(schools, date(2026, 12, 28), date(2027, 1, 3))[w["point"].id]] == ["冬季"]
+    assert len(schedules_of(schools, date(2026, 9, 28), date(2026, 10, 4))[w["point"].id]) == 2
+
+
+def test_the_week_page_links_only_the_classrooms_the_viewer_may_open_and_escapes_names(db, w, client, auth):
+    w["village_room"].name = "三年级<b>"
+    db.session.commit()
+    schedule(w, receiving=(("village_room", "assistant"), ("point_room", "assistant2")))
+    auth.login(w["assistant"].username)  # a village teacher: their own school's classrooms only
+    html = client.get("/timetable?week=2026-09-07").get_data(as_text=True)
+    card = html.split('<li class="week-session')[1].split("</details>")[0]
+    assert f'<a href="/timetable/classrooms/{w["village_room"].id}?week=2026-09-07">山口村小学 三年级&lt;b&gt;</a>' in card
+    assert "实验小学 三(1)班</p>" in card and f'/timetable/classrooms/{w["main_room"].id}' not in card
+    assert "云台教学点 复式班 · assistant 马林" in card
+    assert "2 receiving classrooms" in card and "English · Grade 3" in card
+    assert html.count('<li class="week-session') == 1
+    assert '<li class="week-day" data-day="2026-09-07">' in html
+    assert '<li class="week-day empty" data-day="2026-09-08">' in html
