@@ -17,7 +17,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from ..core.i18n import gettext
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import ROLE_LABELS, label
-from ..core.models import after_commit, utcnow
+from ..core.models import after_commit, plain_rows, utcnow
 from ..core.sanitize import clean_text
 from ..extensions import db
 from ..live.protocol import push_notification
@@ -117,10 +117,8 @@ UNREAD_COUNT = select(func.count()).where(Notification.user_id == bindparam("use
 
 
 def unread_count(user: User) -> int:
-    """Asked on the session's connection, without the ORM's statement handling (~0.08 -> 0.03 ms
-    a page); pending changes are flushed first, as the session's own execute would."""
-    db.session.flush()
-    return db.session.connection().execute(UNREAD_COUNT, {"user_id": user.id}).scalar_one()
+    """Asked as a plain row (~0.08 -> 0.03 ms a page)."""
+    return plain_rows(UNREAD_COUNT, {"user_id": user.id}).scalar_one()
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:

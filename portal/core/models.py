@@ -8,9 +8,19 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, TypeDecorator, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..extensions import db
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def plain_rows(stmt, params: dict):
+    """A statement's plain rows from the session's connection, without the ORM's statement and
+    result handling (pages read them on every view), once the session has written what it holds,
+    as its own ``execute`` would have (a flush with nothing pending returns at once)."""
+    db.session.flush()
+    return db.session.connection().execute(stmt, params)
 
 
 class UTCDateTime(TypeDecorator):

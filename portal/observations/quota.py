@@ -51,6 +51,7 @@ from sqlalchemy.orm import aliased
 from ..accounts.models import User
 from ..core.authz import PRINCIPAL
 from ..core.i18n import lazy_gettext as _l
+from ..core.models import plain_rows
 from ..core.timeutil import local_today, school_year_of
 from ..extensions import db
 from ..org.models import County, School, Term
@@ -120,14 +121,6 @@ def pick_rule(rules: list[QuotaRule] | list[RuleTerms], role: str, county_id: in
     return default if default is not None else default_rule()
 
 
-def _plain_rows(stmt, params: dict):
-    """A statement's plain rows from the session's connection, without the ORM's result handling
-    (the progress bar is on the home page of every principal), once the session has written what it
-    holds, as its own ``execute`` would have."""
-    db.session.flush()  # nothing pending: returns at once
-    return db.session.connection().execute(stmt, params)
-
-
 class RuleTerms(NamedTuple):
     """What a person's progress reads of the rule that covers them (``rule_for``): the columns of a
     ``QuotaRule`` row, or the built-in default's (``id`` None)."""
@@ -170,7 +163,7 @@ def rule_of(role: str, county_id: int | None) -> RuleTerms | None:
     """``rule_for`` a person of ``role`` whose county (``User.scope_county_id``) is already known."""
     if role not in QUOTA_ROLES:
         return None
-    rows = _plain_rows(_RULES_OF_COUNTY, {"role": role, "county_id": county_id}).all()
+    rows = plain_rows(_RULES_OF_COUNTY, {"role": role, "county_id": county_id}).all()
     return pick_rule([RuleTerms(*row) for row in rows], role, county_id, BUILTIN_TERMS)
 
 
@@ -391,13 +384,13 @@ def progress_under(rule: RuleTerms | None, observer_id: int, county_id: int | No
     year = school_year_of(on)
     if rule is None:
         start, end = date(year, 9, 1), date(year + 1, 8, 31)
-        done = _plain_rows(_periods_done_stmt(None, ()),
+        done = plain_rows(_periods_done_stmt(None, ()),
                            {"observer_id": observer_id, "start": start, "end": end}).scalar_one()
         return Progress(0, int(done), 0, "none", start, end, None, "school_year", year, on=on)
     if calendar is None or calendar.school_year != year:
         calendar = teaching_calendar(year)
     period = calendar.period(rule, on)
-    done = _plain_rows(
+    done = plain_rows(
         _periods_done_stmt(rule.max_periods_per_record, tuple(rule.kinds or ())),
         {"observer_id": observer_id, "start": period.start, "end": period.end},
     ).scalar_one()

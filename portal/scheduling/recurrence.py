@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, bindparam, or_, select
 
+from ..core.models import plain_rows
 from ..core.timeutil import portal_tz
-from ..extensions import db
 from .models import CalendarDay
 
 MAX_DAYS = 400  # a class runs for a term, at most a school year
@@ -42,10 +42,8 @@ def calendar_between(first: date, last: date, county_id: int | None = None) -> d
     """The special days in the range (rows of day, kind, follows_weekday); a county's own entry
     wins over the city-wide one."""
     days: dict[date, Row] = {}
-    # Plain rows of the session's connection, without the ORM's statement handling; days still
-    # pending in the session (a seed adding its holidays) are written first, as autoflush did.
-    db.session.flush()
-    rows = db.session.connection().execute(_SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id})
+    # Plain rows; days still pending in the session (a seed adding its holidays) are written first.
+    rows = plain_rows(_SPECIAL_DAYS, {"first": first, "last": last, "county_id": county_id})
     for row in rows:
         days[row.day] = row  # city-wide first, the county's own after it
     return days
