@@ -90,6 +90,8 @@ def load_config() -> dict:
                                   if o.strip() and o.strip() != "*"] or None,
         # Behind a reverse proxy: how many hops of X-Forwarded-* to trust (0: none).
         "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", 0),
+        # Resource searches whose matches each process keeps (resources/search_memory.py; 0: none).
+        "RESOURCE_SEARCH_MEMORY": _int("RESOURCE_SEARCH_MEMORY", 256),
         # make bench reads the SQL statement count of each request from a response header.
         "EXPOSE_QUERY_COUNT": os.environ.get("EXPOSE_QUERY_COUNT") == "1",
         # API tokens

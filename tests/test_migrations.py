@@ -1,6 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +36,19 @@ def test_upgrade_builds_the_models_schema_and_check_finds_nothing(empty_sqlite, 
     assert "No new upgrade operations detected" in check.stdout + check.stderr
     from portal.extensions import db
 
-    tables = set(inspect(create_engine(f"sqlite:///{path}")).get_table_names())
+    engine = create_engine(f"sqlite:///{path}")
+    tables = set(inspect(engine).get_table_names())
     assert {t.name for t in db.metadata.sorted_tables} <= tables
+    # The triggers are built by hand in migrations and by search_ddl for create_all: the same ones.
+    from portal.resources import search_ddl
+
+    built = {re.search(r"CREATE TRIGGER IF NOT EXISTS (\w+)", statement).group(1)
+             for statement in search_ddl.SQLITE_CREATE + search_ddl.GENERATION_SQLITE
+             + search_ddl.GENERATION_SQLITE_AUDIENCES if "TRIGGER" in statement}
+    with engine.connect() as conn:
+        assert set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()) == built
+        assert conn.exec_driver_sql("SELECT count(*) FROM resource_search_state").scalar() == 1
+    engine.dispose()
 
 
 def test_seed_demo_loads_once_and_then_refuses(empty_sqlite):

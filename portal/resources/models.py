@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -136,6 +137,18 @@ class ResourceAudience(db.Model):
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"))
+
+
+class ResourceSearchState(db.Model):
+    """One row whose number changes with every write that can change what a search finds or who
+    may see a found resource: resources' searchable and visibility columns, and their audiences.
+    Database triggers change it (search_ddl), so no writer can forget; each process keeps the
+    matches of recent searches while the number stays the one they were read under (search_memory)."""
+
+    __tablename__ = "resource_search_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 
 class ResourceRating(db.Model):

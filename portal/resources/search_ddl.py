@@ -25,6 +25,10 @@ with ``LC_CTYPE`` = ``C.UTF-8`` (or zh_CN.UTF-8). On PostgreSQL, queries of one 
 cannot use a trigram index: two use the character pairs, one reads the column (see ``search.py``).
 The pairs do not depend on the locale.
 
+The generation of searches' matches (``resource_search_state``, read by ``search_memory``):
+triggers on ``resources`` (inserts, deletes, updates of the columns a search's matches hold) and
+on ``resource_audiences`` give it a new random number, in the writing transaction itself.
+
 ``pg_trgm`` is a trusted extension (PostgreSQL 13+): the database owner may create it.
 """
 
@@ -35,7 +39,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import DDL, event, text
 
-from .models import Resource
+from .models import Resource, ResourceAudience
 
 FTS_TABLE = "resources_fts"
 TRGM_INDEX = "ix_resources_search_trgm"
@@ -75,6 +79,39 @@ POSTGRESQL_CREATE = [
 ]
 # The indexes only: the function stays for the index built again after a bulk load.
 POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_resources_search_trgm", "DROP INDEX IF EXISTS ix_resources_search_bigrams"]
+
+
+# The generation of ``resource_search_state`` (search_memory): a new random number on every write
+# to what a search's matches hold. Random, not a counter: a rolled-back write must never leave a
+# number that a later, different write takes again. Updates of counters (views, downloads,
+# ratings) and of the current version do not name these columns and change nothing.
+GENERATION_COLUMNS = ("title", "search_text", "created_at", "deleted_at", "visibility", "owner_id", "county_id",
+                      "subject", "stage", "grade", "kind", "edition")
+_SQLITE_BUMP = ("INSERT INTO resource_search_state (id, generation) VALUES (1, random()) "
+                "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation")
+GENERATION_SQLITE = [
+    f"CREATE TRIGGER IF NOT EXISTS resources_generation_ai AFTER INSERT ON resources BEGIN {_SQLITE_BUMP}; END",
+    f"CREATE TRIGGER IF NOT EXISTS resources_generation_ad AFTER DELETE ON resources BEGIN {_SQLITE_BUMP}; END",
+    f"CREATE TRIGGER IF NOT EXISTS resources_generation_au AFTER UPDATE OF {', '.join(GENERATION_COLUMNS)} "
+    f"ON resources BEGIN {_SQLITE_BUMP}; END",
+]
+GENERATION_SQLITE_AUDIENCES = [
+    f"CREATE TRIGGER IF NOT EXISTS resource_audiences_generation_{name} AFTER {event} ON resource_audiences "
+    f"BEGIN {_SQLITE_BUMP}; END"
+    for name, event in (("ai", "INSERT"), ("ad", "DELETE"), ("au", "UPDATE"))
+]
+# PostgreSQL: once per statement, not per row (a bulk load changes it once).
+GENERATION_POSTGRESQL = [
+    "CREATE OR REPLACE FUNCTION portal_resource_search_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "INSERT INTO resource_search_state (id, generation) VALUES (1, (random() * 9.0e18 - 4.5e18)::bigint) "
+    "ON CONFLICT (id) DO UPDATE SET generation = EXCLUDED.generation; RETURN NULL; END $$",
+    "CREATE TRIGGER resources_generation AFTER INSERT OR DELETE OR UPDATE OF "
+    f"{', '.join(GENERATION_COLUMNS)} ON resources FOR EACH STATEMENT EXECUTE FUNCTION portal_resource_search_changed()",
+]
+GENERATION_POSTGRESQL_AUDIENCES = [
+    "CREATE TRIGGER resource_audiences_generation AFTER INSERT OR DELETE OR UPDATE ON resource_audiences "
+    "FOR EACH STATEMENT EXECUTE FUNCTION portal_resource_search_changed()",
+]
 
 
 def create_statements(dialect: str) -> list[str]:
@@ -120,5 +157,11 @@ for _statement in SQLITE_CREATE:
     event.listen(Resource.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in POSTGRESQL_CREATE:
     event.listen(Resource.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _table, _by_dialect in ((Resource.__table__, {"sqlite": GENERATION_SQLITE, "postgresql": GENERATION_POSTGRESQL}),
+                            (ResourceAudience.__table__, {"sqlite": GENERATION_SQLITE_AUDIENCES,
+                                                          "postgresql": GENERATION_POSTGRESQL_AUDIENCES})):
+    for _dialect, _statements in _by_dialect.items():
+        for _statement in _statements:
+            event.listen(_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 for _statement in SQLITE_DROP:
     event.listen(Resource.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))

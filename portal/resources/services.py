@@ -45,6 +45,7 @@ from ..partnerships.services import active_filter
 from .models import EDITIONS, KINDS, VISIBILITIES, Resource, ResourceAudience, ResourceDownload, ResourceVersion
 from .permissions import can_delete_resource, can_edit_resource, can_share, visibility_clause, visibility_of
 from .search import normalise_query, search_clause, search_of, search_order, search_text_of, title_match
+from .search_memory import matches_of, page_of, visible_rule
 
 log = logging.getLogger("portal.audit")
 
@@ -546,6 +547,27 @@ def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, o
     return count, page.order_by(*search_order(how, order, found.c))
 
 
+@lru_cache(maxsize=64)
+def _by_id_statement(visibility: tuple, cards: bool) -> Select:
+    """The rows of given ids that the person may see (the visibility rule once more: see search_memory)."""
+    where = (Resource.id.in_(bindparam("ids", expanding=True)), visibility_clause(visibility))
+    if not cards:
+        return select(Resource).where(*where).options(joinedload(Resource.current_version))
+    return (select(*_CARD_COLUMNS).select_from(Resource).where(*where)
+            .outerjoin(User, User.id == Resource.owner_id)
+            .outerjoin(School, School.id == Resource.school_id)
+            .outerjoin(ResourceVersion, ResourceVersion.id == Resource.current_version_id))
+
+
+def _rows_by_id(visibility: tuple, cards: bool, ids: list[int], values: dict) -> list:
+    """``ResourceCard`` rows (or resources with their current version) of ``ids``, in their order."""
+    if not ids:
+        return []
+    result = db.session.execute(_by_id_statement(visibility, cards), {**values, "ids": ids})
+    found = {row.id: row for row in (result.scalars() if not cards else map(ResourceCard._make, result))}
+    return [found[i] for i in ids if i in found]
+
+
 def _found_order(rows, by_relevance: bool) -> tuple:
     """``search_order`` over the found matches, their title's match already worked out (``in_title``)."""
     newest = (rows.created_at.desc(), rows.id.desc())
@@ -580,9 +602,16 @@ def resource_page(
     q = normalise_query(q)
     order = sort if sort in SORTS else ("relevance" if q else "date")
     visibility, values = visibility_of(user)
-    how, searched = search_of(q)
     given = (subject, stage, grade, kind, edition, user.id if mine else None)
     filters = {name: value for name, value in zip(FILTERS, given, strict=True) if value}
+    matches = matches_of(q) if q else None
+    if matches is not None:
+        ids, total = page_of(matches, visible_rule(visibility, values), filters, order == "date",
+                             (page - 1) * per_page, per_page)
+        items = _rows_by_id(visibility, cards, ids, values)
+        more = count_up_to is not None and total > count_up_to
+        return Page(items=items, total=count_up_to if more else total, page=page, per_page=per_page, more=more)
+    how, searched = search_of(q)
     count, rows = _listing_statements(visibility, tuple(filters), how, order, count_up_to is not None, cards)
     params = {**values, **searched, **filters}
     if count_up_to is not None:
