@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.authz import PRINCIPAL, ROLES, TEACHER
@@ -258,20 +258,23 @@ def issue_token(user: User, name: str = "api") -> str:
     return token
 
 
-# Built once, bound per API call; the token's person comes in the same statement.
-TOKEN_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
-                 .options(joinedload(ApiToken.user)))
+# Built once, bound per API call; the token's person comes in the same statement, as an entity
+# of its own set as ``record.user`` (what a joined eager load does, for less work on every call).
+TOKEN_BY_HASH = select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+    ApiToken.token_hash == bindparam("token_hash"))
 
 
 def token_record(token: str) -> ApiToken | None:
     """The live token record for a raw token, or None when unknown, revoked, expired or inactive."""
     if not token or len(token) > 128:
         return None
-    record = db.session.execute(TOKEN_BY_HASH, {"token_hash": _digest(token)}).scalar_one_or_none()
-    now = utcnow()
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
+    found = db.session.execute(TOKEN_BY_HASH, {"token_hash": _digest(token)}).one_or_none()
+    if found is None:
         return None
-    if not record.user.active:
+    record, user = found
+    set_committed_value(record, "user", user)
+    now = utcnow()
+    if record.revoked_at is not None or record.expires_at <= now or not user.active:
         return None
     # Touch at most once a minute: a write per API call would serialise SQLite.
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):

@@ -124,6 +124,31 @@ def periods_covering(periods: tuple[Period, ...], start: time, end: time) -> lis
     return [p for p in periods if first.number <= p.number <= last.number]
 
 
+def _hh_mm(moment) -> str:
+    """``moment.strftime("%H:%M")`` of a time or datetime: strftime costs ~16 k instructions, and a
+    warning writes its school's periods (a dozen times) with it."""
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def _applies_on_month_day(schedule: Schedule, month_day: str) -> bool:
+    """``BellSchedule.applies_on`` for a day given as "MM-DD": the warnings ask it of every session
+    of a term, and the day's strftime cost more than the rest of their check (~16 k instructions)."""
+    start, end = schedule.from_month_day, schedule.to_month_day
+    if not start or not end:
+        return True
+    if start <= end:
+        return start <= month_day <= end
+    return month_day >= start or month_day <= end
+
+
+def _schedule_on_month_day(schedules, month_day: str) -> Schedule | None:
+    """``schedule_on`` for a day given as "MM-DD"."""
+    for schedule in schedules:
+        if schedule.from_month_day and _applies_on_month_day(schedule, month_day):
+            return schedule
+    return next((s for s in schedules if not s.from_month_day), None)
+
+
 @dataclass
 class BellWarning:
     """One receiving school whose periods a lesson time does not fit, with the dates concerned."""
@@ -150,21 +175,25 @@ _ROOMS = (select(Classroom.id, Classroom.name, School.id, School.name).join(Scho
           .where(Classroom.id.in_(bindparam("ids", expanding=True))))
 
 
-def bell_warnings(classroom_ids: list[int], times: list[tuple]) -> list[BellWarning]:
+def bell_warnings(classroom_ids: list[int], times: list[tuple], rooms: list[tuple] | None = None) -> list[BellWarning]:
     """Warnings for lessons at ``times`` (aware (starts_at, ends_at) pairs) in the receiving
-    classrooms: one per (classroom, lesson time, bell schedule), listing the dates."""
+    classrooms: one per (classroom, lesson time, bell schedule), listing the dates. ``rooms``: the
+    classrooms as (id, name, school id, school name) in id order, when the caller has them loaded."""
     if not classroom_ids or not times:
         return []
-    rooms = db.session.connection().execute(_ROOMS, {"ids": sorted(set(classroom_ids))}).all()
+    if rooms is None:
+        rooms = db.session.connection().execute(_ROOMS, {"ids": sorted(set(classroom_ids))}).all()
     schedules = schedules_of({r[2] for r in rooms})
     tz = portal_tz()
     covered: dict[tuple, bool] = {}  # (schedule, start, end): a term repeats the same few lesson times
     found: dict[tuple, BellWarning] = {}
+    texts: dict[int, str] = {}  # a schedule's periods as a warning writes them
     for starts_at, ends_at in sorted(times):
         start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
         day, start_time, end_time = start.date(), start.time(), end.time()
+        iso_day = day.isoformat()
         for room_id, room_name, school_id, school_name in rooms:
-            schedule = schedule_on(schedules.get(school_id, []), day)
+            schedule = _schedule_on_month_day(schedules.get(school_id, ()), iso_day[5:])
             if schedule is None or not schedule.periods:
                 continue
             fits = covered.get((schedule.id, start_time, end_time))
@@ -175,11 +204,13 @@ def bell_warnings(classroom_ids: list[int], times: list[tuple]) -> list[BellWarn
                 continue
             key = (room_id, start_time, end_time, schedule.id)
             if key not in found:
-                found[key] = BellWarning(
-                    school_id, school_name, room_id, room_name, start.strftime("%H:%M"), end.strftime("%H:%M"),
-                    schedule.name, " · ".join(f"{p.number} {p.start_time:%H:%M}–{p.end_time:%H:%M}"
-                                               for p in schedule.periods))
-            found[key].dates.append(day.isoformat())
+                periods = texts.get(schedule.id)
+                if periods is None:
+                    periods = texts[schedule.id] = " · ".join(
+                        f"{p.number} {_hh_mm(p.start_time)}–{_hh_mm(p.end_time)}" for p in schedule.periods)
+                found[key] = BellWarning(school_id, school_name, room_id, room_name, _hh_mm(start), _hh_mm(end),
+                                         schedule.name, periods)
+            found[key].dates.append(iso_day)
     return sorted(found.values(), key=lambda w: (w.dates[0], w.school, w.classroom))
 
 

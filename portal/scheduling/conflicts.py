@@ -8,20 +8,20 @@ the number of classes in the city; the exact overlaps are then found in memory.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import lru_cache, partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, bindparam, or_, select, union_all
+from sqlalchemy import Integer, Row, and_, bindparam, or_, select, union_all
 
 from ..accounts.models import User
-from ..core.models import UTCDateTime
 from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import Classroom, School
 from .models import Booking, LiveClass
-from .recurrence import Occurrence, local_iso
+from .recurrence import Occurrence, UTCMoment, local_iso
 
 MAX_RANGES_IN_SQL = 250  # occurrences asked of the database one by one; more: the window, sorted out here
 # A booking is a session's time, and a session starts and ends on the same local day (slots, moved
@@ -47,38 +47,44 @@ class Clash:
     other_starts_at: datetime
     other_ends_at: datetime
 
-    def as_json(self, names: dict[tuple[str, int], str], subjects: dict[int, str], tz: ZoneInfo | None = None) -> dict:
-        """``tz``: the portal's time zone, when a caller writing many clashes has it at hand."""
-        tz = tz or portal_tz()
+    def as_json(self, names: dict[tuple[str, int], str], subjects: dict[int, str], tz: ZoneInfo | None = None,
+                iso: Callable[[datetime], str] | None = None) -> dict:
+        """``tz``: the portal's time zone, when a caller writing many clashes has it at hand;
+        ``iso``: ``local_iso`` in it, when the caller keeps the times it has written."""
+        if iso is None:
+            tz = tz or portal_tz()
+            iso = partial(local_iso, tz=tz)
         return {
             "kind": self.need.kind,
             "role": self.need.role,
             "id": self.need.resource_id,
             "name": names.get((self.need.kind, self.need.resource_id), ""),
             "date": self.occurrence.day.isoformat(),
-            "starts_at": local_iso(self.occurrence.starts_at, tz),
-            "ends_at": local_iso(self.occurrence.ends_at, tz),
+            "starts_at": iso(self.occurrence.starts_at),
+            "ends_at": iso(self.occurrence.ends_at),
             "other_live_class_id": self.other_class_id,
             "other_subject": subjects.get(self.other_class_id, ""),
             "other_session_id": self.other_session_id,
-            "other_starts_at": local_iso(self.other_starts_at, tz),
-            "other_ends_at": local_iso(self.other_ends_at, tz),
+            "other_starts_at": iso(self.other_starts_at),
+            "other_ends_at": iso(self.other_ends_at),
         }
 
 
 
-@cache
-def _bookings_between(kinds: tuple[str, ...], ranges: int | None, ignore_class: bool):
-    """The bookings of some people and rooms (bound: ``ids_<kind>``) that may overlap one of the
-    occurrences ``s<i>``–``e<i>`` (``ranges`` of them; a booking overlapping two comes twice), or
-    with no ranges, that overlap ``first``–``last``. Built once per shape: built per request,
-    the statement of a term's 19 occurrences cost ~0.8 ms to construct and cache-key."""
+@lru_cache(maxsize=128)
+def _bookings_between(kinds: tuple[tuple[str, int], ...], ranges: int | None, ignore_class: bool):
+    """The bookings of some people and rooms (``kinds``: each kind and how many of it; bound:
+    ``<kind>_<j>``) that may overlap one of the occurrences ``s<i>``–``e<i>`` (``ranges`` of them; a
+    booking overlapping two comes twice), or with no ranges, that overlap ``first``–``last``. Built
+    once per shape: built per request, the statement of a term's 19 occurrences cost ~0.8 ms to
+    construct and cache-key. The ids as plain parameters, not expanding ones: those are spliced
+    into the SQL on every execution."""
     # Plain rows, not Booking objects: a term's bookings of a class's people and rooms are a few
     # hundred rows, and building an ORM object for each was most of a create request's time.
     stmt = select(Booking.kind, Booking.resource_id, Booking.live_class_id, Booking.session_id, Booking.starts_at,
                   Booking.ends_at).where(
-        or_(*[and_(Booking.kind == kind, Booking.resource_id.in_(bindparam(f"ids_{kind}", expanding=True)))
-              for kind in kinds]))
+        or_(*[and_(Booking.kind == kind, Booking.resource_id.in_(
+            [bindparam(f"{kind}_{j}", type_=Integer) for j in range(count)])) for kind, count in kinds]))
     if ranges is None:
         stmt = stmt.where(Booking.starts_at < bindparam("last"), Booking.ends_at > bindparam("first"))
     else:
@@ -87,9 +93,9 @@ def _bookings_between(kinds: tuple[str, ...], ranges: int | None, ignore_class: 
         # (kind, resource, start) index range, from LONGEST_BOOKING before it. With the term as the
         # range, every booking of the people and rooms in the term was checked against every
         # occurrence (~2 ms for a teacher with 40 weekly classes).
-        wanted = union_all(*[select(bindparam(f"from{i}", type_=UTCDateTime).label("low"),
-                                    bindparam(f"s{i}", type_=UTCDateTime).label("starts_at"),
-                                    bindparam(f"e{i}", type_=UTCDateTime).label("ends_at")) for i in range(ranges)]
+        wanted = union_all(*[select(bindparam(f"from{i}", type_=UTCMoment).label("low"),
+                                    bindparam(f"s{i}", type_=UTCMoment).label("starts_at"),
+                                    bindparam(f"e{i}", type_=UTCMoment).label("ends_at")) for i in range(ranges)]
                            ).subquery("wanted")
         stmt = stmt.join(wanted, and_(Booking.starts_at > wanted.c.low, Booking.starts_at < wanted.c.ends_at,
                                       Booking.ends_at > wanted.c.starts_at))
@@ -106,7 +112,10 @@ def find_clashes(needs: list[Need], wanted: list[Occurrence], *, ignore_class_id
     by_kind: dict[str, set[int]] = {}
     for need in needs:
         by_kind.setdefault(need.kind, set()).add(need.resource_id)
-    params = {f"ids_{kind}": sorted(ids) for kind, ids in by_kind.items()}
+    params: dict = {}
+    for kind, ids in by_kind.items():
+        for j, resource_id in enumerate(sorted(ids)):
+            params[f"{kind}_{j}"] = resource_id
     ranges = len(wanted) if len(wanted) <= MAX_RANGES_IN_SQL else None
     if ranges is None:
         params["first"] = min(o.starts_at for o in wanted)
@@ -117,7 +126,8 @@ def find_clashes(needs: list[Need], wanted: list[Occurrence], *, ignore_class_id
             params[f"s{i}"], params[f"e{i}"] = occurrence.starts_at, occurrence.ends_at
     if ignore_class_id is not None:
         params["ignore_class_id"] = ignore_class_id
-    stmt = _bookings_between(tuple(by_kind), ranges, ignore_class_id is not None)
+    stmt = _bookings_between(tuple((kind, len(ids)) for kind, ids in by_kind.items()), ranges,
+                             ignore_class_id is not None)
     # Each resource's bookings in start order, once each (one may overlap two occurrences); plain rows
     # of the session's connection: bookings are never ORM objects.
     booked: dict[tuple[str, int], dict[int, Row]] = {}
@@ -170,7 +180,17 @@ def describe(clashes: list[Clash], known: dict[tuple[str, int], str] | None = No
     class_ids = {c.other_class_id for c in clashes}
     subjects = dict(connection.execute(_SUBJECTS, {"ids": list(class_ids)}).all()) if class_ids else {}
     tz = portal_tz()
-    return [c.as_json(names, subjects, tz) for c in clashes]
+    # Each time written once: the needs clashing at an occurrence share its times and, mostly,
+    # the other session's (a term's clash list wrote ~150 times, ~17 k instructions each).
+    texts: dict[datetime, str] = {}
+
+    def iso(moment: datetime) -> str:
+        text = texts.get(moment)
+        if text is None:
+            text = texts[moment] = local_iso(moment, tz)
+        return text
+
+    return [c.as_json(names, subjects, tz, iso) for c in clashes]
 
 
 def room_name(school: str, room: str) -> str:
@@ -181,4 +201,4 @@ def room_name(school: str, room: str) -> str:
 def clash_dates(clashes: list[Clash]) -> list[str]:
     """The local dates that clash, for "skip these dates" on the form."""
     tz = portal_tz()
-    return sorted({c.occurrence.starts_at.astimezone(tz).date().isoformat() for c in clashes})
+    return sorted({moment.astimezone(tz).date().isoformat() for moment in {c.occurrence.starts_at for c in clashes}})

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, bindparam, or_, select
 
-from ..core.models import plain_rows
+from ..core.models import UTCDateTime, plain_rows
 from ..core.timeutil import portal_tz
 from .models import CalendarDay
 
@@ -28,6 +28,27 @@ class Occurrence:
     day: date  # the local date it meets
     starts_at: datetime  # aware UTC
     ends_at: datetime
+
+
+class UTCMoment(UTCDateTime):
+    """``UTCDateTime`` for binding the times occurrences carry, which are in UTC already
+    (``to_utc``): on SQLite their stored text is their isoformat less the offset, without the
+    conversion to UTC and the dropping of the zone (~19 -> ~9 k instructions a value, and creating
+    a term's class binds ~100 of them). Any other value is converted as ``UTCDateTime`` does."""
+
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        convert = super().bind_processor(dialect)
+        if dialect.name != "sqlite":
+            return convert
+
+        def process(value):
+            if value is not None and value.tzinfo is UTC:
+                return value.isoformat(" ", "microseconds")[:-6]  # "...+00:00"
+            return convert(value)
+
+        return process
 
 
 # Columns, not CalendarDay objects; built once (bound: ``first``, ``last``, ``county_id``; with no
