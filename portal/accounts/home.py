@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import NamedTuple
 
-from flask import g, url_for
+from flask import url_for
 from sqlalchemy import bindparam, case, exists, func, select
 
 from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL
-from ..core.home import home_panel
+from ..core.home import facts, home_fact, home_panel, panel_words
 from ..core.i18n import gettext as _
+from ..core.templating import url_for_ids
 from ..extensions import db
 from ..org.models import BellSchedule, Classroom, County, School
 from ..org.services import current_term
-from .models import Notification, User
+from .models import Notification
 from .notifications import render
 
 # The home page is everyone's first page: its statements are built once (per variant) and only
@@ -38,37 +40,39 @@ class Place(NamedTuple):
 
 
 NOWHERE = Place(None, None, None)  # city-level staff: no school, no county
-# Built once, bound per request (the home page is everyone's first page).
-_PLACE = (
-    select(School.name, School.county_id, County.name)
-    .select_from(User)
-    .outerjoin(School, School.id == User.school_id)
-    .outerjoin(County, County.id == User.county_id)
-    .where(User.id == bindparam("user_id"))
-)
+# Asked with the panels' other facts (core/home.facts): the names rather than the school's or
+# county's objects (loading them for the page's header, a panel and the quota's county cost four
+# times as much); whether there is an unread notification (the panel's list is read only then);
+# whether the school has a bell schedule (the principal's set-up panel).
+home_fact("school_name", select(School.name).where(School.id == bindparam("school_id")).scalar_subquery())
+home_fact("school_county_id", select(School.county_id).where(School.id == bindparam("school_id")).scalar_subquery())
+home_fact("county_name", select(County.name).where(County.id == bindparam("county_id")).scalar_subquery())
+home_fact("unread", exists().where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+home_fact("has_bells", exists().where(BellSchedule.school_id == bindparam("school_id")))
 
 
 def place_of(user) -> Place:
-    """The person's school and county as one plain row, read once per request: loading the school
-    (or county) object for the page's header, a panel and the quota's county cost four times as much."""
+    """The person's school and county, read once per request with the panels' facts."""
     if user.school_id is None and user.county_id is None:
         return NOWHERE
-    place = g.get("home_place")
-    if place is None or place[0] != user.id:
-        school_name, school_county_id, county_name = db.session.connection().execute(
-            _PLACE, {"user_id": user.id}).one()
-        county_id = school_county_id if user.school_id is not None else user.county_id
-        place = g.home_place = (user.id, Place(school_name, county_id, county_name))
-    return place[1]
+    row = facts(user)
+    county_id = row.school_county_id if user.school_id is not None else user.county_id
+    return Place(row.school_name, county_id, row.county_name)
 
 
 @home_panel(10)
 def unread_panel(user):
+    if not facts(user).unread:
+        return None
     rows = db.session.connection().execute(LATEST_UNREAD, {"user_id": user.id}).all()
     if not rows:
         return None
-    fallback = url_for("accounts.notifications")
-    return {"title": _("New notifications"), "items": [{"text": render(n), "url": n.link or fallback} for n in rows]}
+    title, fallback = panel_words(_unread_words)
+    return {"title": title, "items": [{"text": render(n), "url": n.link or fallback} for n in rows]}
+
+
+def _unread_words() -> tuple[str, str]:
+    return _("New notifications"), url_for("accounts.notifications")
 
 
 @functools.cache
@@ -114,23 +118,33 @@ def setup_panel(user):
     return {"title": _("Set-up"), "items": items}
 
 
-HAS_BELLS = select(exists().where(BellSchedule.school_id == bindparam("school_id")))
-
-
 @home_panel(95)
 def school_panel(user):
     """Principals: their school's set-up."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    has_bells = db.session.connection().execute(HAS_BELLS, {"school_id": user.school_id}).scalar()
-    items = [{"text": _("Your school's classes and bell schedules"), "url": url_for("org.school", school_id=user.school_id)}]
+    has_bells = facts(user).has_bells
+    words = panel_words(_school_words)
+    items = [{"text": words.text, "url": words.school_url(user.school_id)}]
     if not has_bells:
-        items.append({
-            "text": _("Enter your school's bell schedule"),
-            "url": url_for("org.edit_bell_schedule", school_id=user.school_id),
-            "hint": _("Dual-teacher classes show each school its own period numbers."),
-        })
-    return {"title": _("Your school"), "items": items}
+        items.append({"text": words.enter_bells, "url": words.bells_url(user.school_id), "hint": words.bells_hint})
+    return {"title": words.title, "items": items}
+
+
+class SchoolWords(NamedTuple):
+    title: str
+    text: str
+    school_url: Callable[[int], str]
+    enter_bells: str
+    bells_url: Callable[[int], str]
+    bells_hint: str
+
+
+def _school_words() -> SchoolWords:
+    return SchoolWords(
+        _("Your school"), _("Your school's classes and bell schedules"), url_for_ids("org.school", "school_id"),
+        _("Enter your school's bell schedule"), url_for_ids("org.edit_bell_schedule", "school_id"),
+        _("Dual-teacher classes show each school its own period numbers."))
 
 
 @home_panel(96)
@@ -138,15 +152,28 @@ def teacher_panel(user):
     """Teachers: their school, and a word on what the portal will hold for them."""
     if user.role != "teacher" or user.school_id is None:
         return None
+    words = panel_words(_teacher_words)
     return {
-        "title": _("Your school"),
+        "title": words.title,
         "items": [
-            {"text": place_of(user).school_name, "url": url_for("org.school", school_id=user.school_id),
-             "hint": _("Classes and bell schedules")},
-            {"text": _("Keep your password safe"), "url": url_for("accounts.change_password"),
-             "hint": _("Change it here if someone else may know it.")},
+            {"text": place_of(user).school_name, "url": words.school_url(user.school_id), "hint": words.school_hint},
+            words.password,
         ],
     }
+
+
+class TeacherWords(NamedTuple):
+    title: str
+    school_url: Callable[[int], str]
+    school_hint: str
+    password: dict  # the same item for every teacher (read, never changed)
+
+
+def _teacher_words() -> TeacherWords:
+    return TeacherWords(
+        _("Your school"), url_for_ids("org.school", "school_id"), _("Classes and bell schedules"),
+        {"text": _("Keep your password safe"), "url": url_for("accounts.change_password"),
+         "hint": _("Change it here if someone else may know it.")})
 
 
 @functools.cache

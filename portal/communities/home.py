@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from flask import url_for
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from ..core.authz import BUREAU
-from ..core.home import home_panel
+from ..core.home import facts, home_fact, home_panel, panel_words
 from ..core.i18n import gettext as _
 from ..core.models import utcnow
 from ..core.templating import format_local_datetime, url_for_ids
@@ -44,21 +47,37 @@ MY_COMMUNITIES = (
     .order_by(Membership.status, Community.name)
     .limit(8)
 )
+# Most people lead no community: whether any request waits comes with the home page's other facts
+# (core/home.facts), and the list is read only then.
+home_fact("join_requests", exists().where(Community.leader_id == bindparam("user_id"), Membership.community_id == Community.id,
+                                          Membership.status == "pending"))
 MAY_JOIN = frozenset(role for roles in ELIGIBLE_ROLES.values() for role in roles)  # some kind of community
 
 
 @home_panel(20)
 def requests_panel(user):
     """Leaders: join requests waiting for an answer."""
+    if not facts(user).join_requests:
+        return None
     rows = db.session.connection().execute(PENDING_REQUESTS, {"user_id": user.id}).all()
     if not rows:
         return None
-    members_url = url_for_ids("communities.members", "community_id")
+    words = panel_words(_request_words)
     return {
-        "title": _("Requests to join"),
-        "items": [{"text": row.name, "hint": _("%(n)d waiting", n=row.waiting), "url": members_url(row.id)}
+        "title": words.title,
+        "items": [{"text": row.name, "hint": words.waiting % {"n": row.waiting}, "url": words.members_url(row.id)}
                   for row in rows],
     }
+
+
+class RequestWords(NamedTuple):
+    title: str
+    waiting: str  # filled with the number
+    members_url: Callable[[int], str]
+
+
+def _request_words() -> RequestWords:
+    return RequestWords(_("Requests to join"), _("%(n)d waiting"), url_for_ids("communities.members", "community_id"))
 
 
 @home_panel(30)
@@ -69,20 +88,29 @@ def activities_panel(user):
     rows = db.session.connection().execute(COMING_ACTIVITIES, {"user_id": user.id, "now": utcnow()}).all()
     if not rows:
         return None
-    signed = f" · {_('Signed up')}"
-    activity_url = url_for_ids("communities.activity", "activity_id")
+    words = panel_words(_activity_words)
     return {
-        "title": _("Coming activities"),
+        "title": words.title,
         "items": [
             {
                 "text": row.title,
                 "hint": f"{format_local_datetime(row.starts_at, 'MM-dd HH:mm')} · {row.community}"
-                + (signed if row.signed else ""),
-                "url": activity_url(row.id),
+                + (words.signed if row.signed else ""),
+                "url": words.activity_url(row.id),
             }
             for row in rows
         ],
     }
+
+
+class ActivityWords(NamedTuple):
+    title: str
+    signed: str
+    activity_url: Callable[[int], str]
+
+
+def _activity_words() -> ActivityWords:
+    return ActivityWords(_("Coming activities"), f" · {_('Signed up')}", url_for_ids("communities.activity", "activity_id"))
 
 
 @home_panel(40)
@@ -93,13 +121,24 @@ def communities_panel(user):
     rows = db.session.connection().execute(MY_COMMUNITIES, {"user_id": user.id}).all()
     if not rows and user.role not in MAY_JOIN:
         return None
-    community_url = url_for_ids("communities.community", "community_id")
-    waiting = _("Waiting for approval")
+    words = panel_words(_community_words)
+    community_url, waiting = words.community_url, words.waiting
     items = [{"text": row.name, "url": community_url(row.id), "hint": waiting if row.status == "pending" else ""}
              for row in rows]
-    return {
-        "title": _("My communities"),
-        "items": items,
-        "empty": _("You are not in a community yet. Find one that fits your subject and ask to join."),
-        "more": {"text": _("All communities"), "url": url_for("communities.index")},
-    }
+    return {"title": words.title, "items": items, "empty": words.empty, "more": words.more}
+
+
+class CommunityWords(NamedTuple):
+    title: str
+    waiting: str
+    empty: str
+    more: dict
+    community_url: Callable[[int], str]
+
+
+def _community_words() -> CommunityWords:
+    return CommunityWords(
+        _("My communities"), _("Waiting for approval"),
+        _("You are not in a community yet. Find one that fits your subject and ask to join."),
+        {"text": _("All communities"), "url": url_for("communities.index")},
+        url_for_ids("communities.community", "community_id"))

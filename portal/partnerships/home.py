@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from flask import url_for
 from sqlalchemy import Date, bindparam, select
 
 from ..core.authz import PRINCIPAL, RESEARCHER
-from ..core.home import home_panel
+from ..core.home import home_panel, panel_words
 from ..core.i18n import gettext as _
 from ..core.templating import url_for_ids
 from ..core.timeutil import local_today
@@ -56,9 +59,22 @@ def partnerships_panel(user):
         return None
     rows = db.session.connection().execute(_PRINCIPALS_PARTNERSHIPS, {
         "user_id": user.id, "school_id": user.school_id, "today": local_today()}).all()
+    words = panel_words(_partnership_words)
     if not rows:
-        return {"title": _("Partnerships"), "items": [],
-                "empty": _("Your school is in no partnership yet. Every rural school needs an urban partner.")}
-    partnership_url, log = url_for_ids("partnerships.partnership", "partnership_id"), _("Log an activity")
-    return {"title": _("Partnerships"),
+        return {"title": words.title, "items": [], "empty": words.empty}
+    partnership_url, log = words.partnership_url, words.log
+    return {"title": words.title,
             "items": [{"text": name, "url": partnership_url(pid), "hint": log} for pid, name in rows]}
+
+
+class PartnershipWords(NamedTuple):
+    title: str
+    empty: str
+    log: str
+    partnership_url: Callable[[int], str]
+
+
+def _partnership_words() -> PartnershipWords:
+    return PartnershipWords(
+        _("Partnerships"), _("Your school is in no partnership yet. Every rural school needs an urban partner."),
+        _("Log an activity"), url_for_ids("partnerships.partnership", "partnership_id"))

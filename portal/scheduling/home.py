@@ -2,23 +2,77 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
+from typing import NamedTuple
 
-from flask import url_for
-from sqlalchemy import bindparam, select
+from flask import g, url_for
+from sqlalchemy import bindparam, exists, or_, select
 
+from ..core import cache
 from ..core.authz import PRINCIPAL, TEACHER
-from ..core.home import home_panel
+from ..core.home import facts, home_fact, home_panel, panel_words
 from ..core.i18n import gettext as _
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
 from ..core.templating import url_for_ids
-from ..core.timeutil import local_today, to_local
+from ..core.timeutil import local_today, portal_tz
 from ..extensions import db
+from ..org.models import Term
 from ..org.services import current_term
 from . import timetable
-from .models import LiveClass, LiveSession
+from .bells import schedule_on, schedules_of
+from .models import LiveClass, LiveSession, ReceivingClassroom
+
+# --- the person's sessions, read once for both panels below -----------------------------------------
+
+COMING_LIMIT = 6  # sessions listed by the "today's and next" panel
+# The person's sessions from the start of their day (local: today's earlier ones too, for their
+# attendance), cancelled ones included so a change is seen, with what both scheduling panels show
+# of them. Built once, bound per request; plain rows of the session's connection (see
+# communities/home.py). The person's school is not loaded (its periods need only its id). (Deriving
+# the "live now" panel from these rows too would save a statement, but not on a day of more than
+# COMING_LIMIT sessions begun: a statement count that depends on the data and the hour.)
+COMING = (
+    select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at, LiveSession.status, LiveSession.moved,
+           LiveClass.title, LiveClass.subject, LiveClass.main_teacher_id)
+    .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
+    .where(LiveSession.live_class_id.in_(bindparam("class_ids", expanding=True)),
+           LiveSession.ends_at > bindparam("start"))
+    .order_by(LiveSession.starts_at, LiveSession.id)
+    .limit(COMING_LIMIT)
+)
+
+
+home_fact("teaches", or_(exists().where(LiveClass.main_teacher_id == bindparam("user_id")),
+                         exists().where(ReceivingClassroom.assistant_id == bindparam("user_id"))))
+
+
+class Coming(NamedTuple):
+    now: datetime
+    rows: list  # of COMING, at most COMING_LIMIT
+    teaches: bool  # the person has a class (main teacher or assistant)
+
+
+def coming_sessions(user) -> Coming:
+    """``COMING`` for the person, asked once per request (both panels read it)."""
+    found = g.get("home_coming")
+    if found is not None and found[0] == user.id:
+        return found[1]
+    now = utcnow()
+    # The person's classes first (few, by index): inside the ORDER BY ... LIMIT, PostgreSQL would
+    # otherwise walk every future session in time order looking for theirs. Most principals teach
+    # no class: whether the person does comes with the home page's other facts.
+    class_ids = timetable.teaching_class_ids(user.id) if facts(user).teaches else []
+    rows = []
+    if class_ids:
+        tz = portal_tz()
+        start = datetime.combine(now.astimezone(tz).date(), time(0, 0), tz).astimezone(UTC)
+        rows = db.session.connection().execute(COMING, {"class_ids": class_ids, "start": start}).all()
+    coming = Coming(now, rows, bool(class_ids))
+    g.home_coming = (user.id, coming)
+    return coming
 
 
 @home_panel(15)
@@ -26,42 +80,81 @@ def sessions_panel(user):
     """Teachers (main or assistant) and principals who teach: today's and the next sessions."""
     if user.role not in (TEACHER, PRINCIPAL):
         return None
-    now = utcnow()
-    entries = timetable.upcoming_for(user, now)
-    if not entries and user.role == PRINCIPAL:
+    coming = coming_sessions(user)
+    if not coming.rows and user.role == PRINCIPAL:
         return None
-    return {"title": _("Today's and next dual-teacher sessions"), "items": _session_items(user, entries, now),
-            "empty": _("No dual-teacher sessions are coming up for you."),
-            "more": {"url": url_for("scheduling.my_timetable"), "text": _("My timetable")}}
+    words = panel_words(_session_words)
+    return {"title": words.title, "items": _session_items(user, coming, words) if coming.rows else [],
+            "empty": words.empty, "more": words.more}
 
 
-def _session_items(user, entries, now) -> list[dict]:
-    """The words and links of the panel worked out once, not per session."""
-    if not entries:
-        return []
-    today, today_word = local_today(), _("Today")
-    cancelled, moved = " · " + _("Cancelled"), " · " + _("Moved")
-    roles = {True: _("main teacher"), False: _("assistant")}
-    # The live room while a session is to come; its own page (attendance) once it is over.
-    room_url = url_for_ids("live.room", "session_id")
-    page_url = url_for_ids("scheduling.live_session", "session_id")
+class SessionWords(NamedTuple):
+    title: str
+    empty: str
+    more: dict
+    today: str
+    cancelled: str
+    moved: str
+    subjects: dict  # (subject, as main teacher) -> the row's text
+    periods: dict  # period numbers -> " · " + their label
+    room_url: Callable[[int], str]
+    page_url: Callable[[int], str]
+
+
+def _session_words() -> SessionWords:
+    return SessionWords(
+        _("Today's and next dual-teacher sessions"), _("No dual-teacher sessions are coming up for you."),
+        {"url": url_for("scheduling.my_timetable"), "text": _("My timetable")},
+        _("Today"), " · " + _("Cancelled"), " · " + _("Moved"), {}, {},
+        # The live room while a session is to come; its own page (attendance) once it is over.
+        url_for_ids("live.room", "session_id"), url_for_ids("scheduling.live_session", "session_id"))
+
+
+def _session_items(user, coming: Coming, words: SessionWords) -> list[dict]:
+    """Each session with the periods it takes at the person's own school (by that school's bell
+    schedule of the day)."""
+    now, tz = coming.now, portal_tz()
+    today = now.astimezone(tz).date()
+    school_id = user.school_id
+    schedules = schedules_of({school_id}).get(school_id, []) if school_id else []
+    on_day: dict = {}
+    here: dict = {}  # (day, start, end) -> " · " + the period label
     items = []
-    for entry in entries:
-        session, start = entry.session, entry.start
-        day = today_word if start.date() == today else f"{start.month:02d}-{start.day:02d}"
-        hint = f"{day} {entry.times}"
-        if entry.here is not None:
-            hint += " · " + entry.here.label
-        if entry.cancelled:
-            hint += cancelled
-        elif session.moved:
-            hint += moved
-        role = roles[entry.live_class.main_teacher_id == user.id]
-        items.append({"text": f"{label(SUBJECT_LABELS, entry.live_class.subject)} ({role})",
-                      "url": room_url(session.id) if not entry.cancelled and session.ends_at > now
-                      else page_url(session.id),
-                      "hint": hint})
+    for row in coming.rows:
+        start, end = row.starts_at.astimezone(tz), row.ends_at.astimezone(tz)
+        day = start.date()
+        hint = (words.today if day == today else f"{start.month:02d}-{start.day:02d}") + (
+            f" {start.hour:02d}:{start.minute:02d}–{end.hour:02d}:{end.minute:02d}")
+        if school_id:
+            key = (day, start.time(), end.time())
+            periods = here.get(key)
+            if periods is None:
+                schedule = on_day.get(day, on_day)
+                if schedule is on_day:
+                    schedule = on_day[day] = schedule_on(schedules, day)
+                periods = here[key] = _period_words(words, timetable.period_numbers(schedule, key[1], key[2]))
+            hint += periods
+        cancelled = row.status == "cancelled"
+        if cancelled:
+            hint += words.cancelled
+        elif row.moved:
+            hint += words.moved
+        text_key = (row.subject, row.main_teacher_id == user.id)
+        text = words.subjects.get(text_key)
+        if text is None:
+            text = words.subjects[text_key] = (
+                f"{label(SUBJECT_LABELS, row.subject)} ({_('main teacher') if text_key[1] else _('assistant')})")
+        items.append({"text": text, "url": words.room_url(row.id) if not cancelled and row.ends_at > now
+                      else words.page_url(row.id), "hint": hint})
     return items
+
+
+def _period_words(words: SessionWords, numbers: list[int] | None) -> str:
+    key = tuple(numbers) if numbers is not None else None
+    text = words.periods.get(key)
+    if text is None:
+        text = words.periods[key] = " · " + timetable.period_label(numbers)
+    return text
 
 
 @home_panel(16)
@@ -69,58 +162,124 @@ def term_figures_panel(user):
     """Principals: this term's dual-teacher periods of their school, delivered of planned, by subject."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    term = current_term()
+    term = _current_term()
     if term is None:
         return None
-    overview = timetable.term_overview(user.school_id, term, utcnow())
-    link = url_for("scheduling.term_overview", school_id=user.school_id)
-    roles = {"main": _("as main school"), "receiving": _("as receiving school")}
-    figures = _("%(done)d of %(planned)d periods delivered, %(cancelled)d cancelled")  # filled per row
-    shown = islice(((role, row) for role in ("main", "receiving") for row in overview[role]), 8)
-    items = [
-        {"text": f"{label(SUBJECT_LABELS, row.subject)} ({roles[role]})", "url": link,
-         "hint": figures % {"done": row.delivered, "planned": row.planned, "cancelled": row.cancelled}}
-        for role, row in shown
-    ]
-    return {"title": _("Dual-teacher periods this term"), "items": items,
-            "empty": _("Your school has no dual-teacher classes this term."),
-            "more": {"url": link, "text": _("Term overview")}}
+    words = panel_words(_term_words)
+    link = words.link(user.school_id)
+    texts, figures = words.texts, words.figures
+    items = []
+    for role, subject, planned, delivered, cancelled in term_figures(user.school_id, term):
+        text = texts.get((subject, role))
+        if text is None:
+            text = texts[subject, role] = f"{label(SUBJECT_LABELS, subject)} ({words.roles[role]})"
+        items.append({"text": text, "url": link,
+                      "hint": figures % {"done": delivered, "planned": planned, "cancelled": cancelled}})
+    return {"title": words.title, "items": items, "empty": words.empty, "more": {"url": link, "text": words.more}}
+
+
+class TermWords(NamedTuple):
+    title: str
+    empty: str
+    more: str
+    roles: dict
+    figures: str  # filled per row
+    texts: dict  # (subject, role) -> the row's text
+    link: Callable[[int], str]  # the school's term overview
+
+
+def _term_words() -> TermWords:
+    return TermWords(
+        _("Dual-teacher periods this term"), _("Your school has no dual-teacher classes this term."),
+        _("Term overview"), {"main": _("as main school"), "receiving": _("as receiving school")},
+        _("%(done)d of %(planned)d periods delivered, %(cancelled)d cancelled"), {},
+        url_for_ids("scheduling.term_overview", "school_id"))
+
+
+class TermDates(NamedTuple):
+    """What the term figures read of a ``Term`` (``timetable.term_overview`` reads no more)."""
+
+    id: int
+    start_date: date
+    end_date: date
+
+
+# Built once, bound per request: the term running today as a plain row (a Term object cost a
+# fifth of the panel); between terms ``current_term`` finds the next or the last one.
+_RUNNING_TERM = select(Term.id, Term.start_date, Term.end_date).where(
+    Term.start_date <= bindparam("today"), Term.end_date >= bindparam("today"))
+
+
+def _current_term() -> TermDates | None:
+    """``org.services.current_term``, as the dates the figures need."""
+    row = db.session.connection().execute(_RUNNING_TERM, {"today": local_today()}).one_or_none()
+    if row is not None:
+        return TermDates(*row)
+    term = current_term()
+    return TermDates(term.id, term.start_date, term.end_date) if term is not None else None
+
+
+def term_figures(school_id: int, term: TermDates) -> tuple[tuple, ...]:
+    """The panel's rows of ``timetable.term_overview``, at most 8, as main school first: (role,
+    subject, planned, delivered, cancelled). Kept with the figures (core/cache.py, as the overview
+    itself): the overview handed out is a deep copy of the one kept, and copying it cost more
+    than all the rest of the panel."""
+    def compute():
+        overview = timetable.term_overview(school_id, term, utcnow())
+        rows = ((role, row) for role in ("main", "receiving") for row in overview[role])
+        return tuple((role, row.subject, row.planned, row.delivered, row.cancelled) for role, row in islice(rows, 8))
+
+    return cache.cached(("home-term-figures", school_id, term.id, term.start_date, term.end_date), compute)
 
 
 # --- the live room at the right time (added by the live capability) ---------------------------------
 
 LIVE_SOON_MINUTES = 15  # a session starting this soon, or running, puts its room first on the home page
-# Built once, bound per request (the home page asks on every visit of a teacher or principal); plain
-# rows of the session's connection (see communities/home.py).
+LIVE_SOON_SHOWN = 3
+# Built once, bound per request; plain rows of the session's connection (see communities/home.py).
 LIVE_SOON = (
     select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at, LiveClass.title, LiveClass.subject)
     .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
     .where(LiveSession.live_class_id.in_(bindparam("class_ids", expanding=True)), LiveSession.status != "cancelled",
            LiveSession.starts_at <= bindparam("soon"), LiveSession.ends_at > bindparam("now"))
-    .order_by(LiveSession.starts_at).limit(3)
+    .order_by(LiveSession.starts_at, LiveSession.id).limit(LIVE_SOON_SHOWN)
 )
 
 
 @home_panel(5)
 def live_now_panel(user):
     """The main teacher's and assistants' way into the room of a session starting within
-    LIVE_SOON_MINUTES or running now (two queries)."""
+    LIVE_SOON_MINUTES or running now."""
     if user.role not in (TEACHER, PRINCIPAL):
         return None
-    now = utcnow()
-    class_ids = timetable.teaching_class_ids(user.id)
-    if not class_ids:  # the classes first: see timetable.upcoming_for
+    coming = coming_sessions(user)
+    if not coming.teaches:
         return None
+    now = coming.now
     sessions = db.session.connection().execute(LIVE_SOON, {
-        "class_ids": class_ids, "now": now, "soon": now + timedelta(minutes=LIVE_SOON_MINUTES)}).all()
+        "class_ids": timetable.teaching_class_ids(user.id), "now": now,
+        "soon": now + timedelta(minutes=LIVE_SOON_MINUTES)}).all()
     if not sessions:
         return None
+    words = panel_words(_live_words)
     items = []
+    tz = portal_tz()
     for session in sessions:
-        starts, ends = to_local(session.starts_at), to_local(session.ends_at)
-        state = _("Running now") if session.starts_at <= now else _("Starts at %(time)s", time=f"{starts:%H:%M}")
-        items.append({"text": _("Enter the live room: %(subject)s", subject=session.title or label(
-                          SUBJECT_LABELS, session.subject)),
-                      "url": url_for("live.room", session_id=session.id),
-                      "hint": f"{state} · {starts:%H:%M}–{ends:%H:%M}"})
-    return {"title": _("Live now"), "items": items}
+        starts, ends = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
+        state = words.running if session.starts_at <= now else words.starts % {"time": f"{starts:%H:%M}"}
+        items.append({"text": words.enter % {"subject": session.title or label(SUBJECT_LABELS, session.subject)},
+                      "url": words.room_url(session.id), "hint": f"{state} · {starts:%H:%M}–{ends:%H:%M}"})
+    return {"title": words.title, "items": items}
+
+
+class LiveWords(NamedTuple):
+    title: str
+    running: str
+    starts: str  # filled with the time
+    enter: str  # filled with the subject
+    room_url: Callable[[int], str]
+
+
+def _live_words() -> LiveWords:
+    return LiveWords(_("Live now"), _("Running now"), _("Starts at %(time)s"), _("Enter the live room: %(subject)s"),
+                     url_for_ids("live.room", "session_id"))

@@ -271,16 +271,15 @@ def test_week_view_query_count_does_not_grow_with_sessions(db, w, make, client, 
 
 
 def test_home_panel_shows_the_next_sessions_with_periods(db, w, client, auth, monkeypatch):
-    from portal.scheduling import timetable as tt
+    from portal.scheduling import home
 
     schedule(w, first=date(2026, 9, 7), last=date(2026, 10, 12))
-    real = tt.upcoming_for
-    monkeypatch.setattr(tt, "upcoming_for", lambda user, now, limit=6: real(user, datetime(2026, 9, 14, 0, 0, tzinfo=UTC),
-                                                                           limit))
+    monkeypatch.setattr(home, "utcnow", lambda: datetime(2026, 9, 14, 0, 0, tzinfo=UTC))  # 08:00 local
     auth.login(w["assistant"].username)
     html = client.get("/").get_data(as_text=True)
     assert "Today&#39;s and next dual-teacher sessions" in html or "Today's and next dual-teacher sessions" in html
-    assert "English (assistant)" in html and "09-14 10:00–10:40 · Period 4" in html
+    assert "English (assistant)" in html and "Today 10:00–10:40 · Period 4" in html
+    assert "09-21 10:00–10:40 · Period 4" in html
 
 
 @pytest.mark.parametrize(("who", "school", "shown"), [
