@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import String, and_, bindparam, or_, select, type_coerce
 
 from ..core.timeutil import portal_tz
 from ..extensions import db
@@ -44,11 +45,13 @@ class Schedule:
 
 
 # Built once and bound per request (every timetable page and the home page ask): each schedule
-# with its periods in order; a schedule without periods comes once, with NULLs.
+# with its periods in order; a schedule without periods comes once, with NULLs. The periods' times
+# as the database hands them (text on SQLite): made into times once per distinct period (_period).
 def _schedules(*where):
     return (
         select(BellSchedule.id, BellSchedule.school_id, BellSchedule.name, BellSchedule.from_month_day,
-               BellSchedule.to_month_day, BellPeriod.number, BellPeriod.start_time, BellPeriod.end_time)
+               BellSchedule.to_month_day, BellPeriod.number, type_coerce(BellPeriod.start_time, String),
+               type_coerce(BellPeriod.end_time, String))
         .outerjoin(BellPeriod, BellPeriod.schedule_id == BellSchedule.id)
         .where(BellSchedule.school_id.in_(bindparam("school_ids", expanding=True)), *where)
         .order_by(BellSchedule.id, BellPeriod.number)
@@ -73,6 +76,30 @@ SCHEDULES_DURING = _schedules(or_(
     _meets(bindparam("low"), bindparam("high")), _meets(bindparam("low2"), bindparam("high2"))))
 
 
+# Every period as read, by its stored values: a city's schools share a few dozen distinct periods,
+# and a school's week page reads those of every school its classes reach (hundreds of rows: making
+# each row's two times anew was a sixth of the page). Cleared when full (unusual data).
+_PERIODS: dict[tuple, Period] = {}
+MAX_KNOWN_PERIODS = 4096
+
+
+def _period(number: int, start, end, convert) -> Period:
+    key = (number, start, end)
+    found = _PERIODS.get(key)
+    if found is None:
+        if len(_PERIODS) >= MAX_KNOWN_PERIODS:
+            _PERIODS.clear()
+        found = _PERIODS[key] = Period(number, convert(start) if convert else start,
+                                       convert(end) if convert else end)
+    return found
+
+
+@cache
+def _time_processor(dialect):
+    """What the ``Time`` columns' own type does with a value read (None when the driver gives times)."""
+    return BellPeriod.start_time.type.dialect_impl(dialect).result_processor(dialect, None)
+
+
 def schedules_of(school_ids: set[int], first: date | None = None, last: date | None = None) -> dict[int, list[Schedule]]:
     """Every bell schedule of the schools with its periods, by school (one query); given days
     ``first`` to ``last`` (less than a year apart), only those ``schedule_on`` can pick for one of them.
@@ -94,13 +121,15 @@ def schedules_of(school_ids: set[int], first: date | None = None, last: date | N
     heads: list[tuple] = []
     periods: list[Period] = []
     current = None
-    for sid, school_id, name, from_md, to_md, number, start, end in db.session.connection().execute(
+    connection = db.session.connection()
+    convert = _time_processor(connection.dialect)
+    for sid, school_id, name, from_md, to_md, number, start, end in connection.execute(
             statement, params).all():  # fetched at once: cheaper than row by row
         if sid != current:
             current, periods = sid, []
             heads.append((sid, school_id, name, from_md, to_md, periods))
         if number is not None:
-            periods.append(Period(number, start, end))
+            periods.append(_period(number, start, end, convert))
     for sid, school_id, name, from_md, to_md, found in heads:
         result.setdefault(school_id, []).append(Schedule(sid, school_id, name, from_md, to_md, tuple(found)))
     return result

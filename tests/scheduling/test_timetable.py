@@ -399,3 +399,29 @@ def test_the_week_page_links_only_the_classrooms_the_viewer_may_open_and_escapes
     assert html.count('<li class="week-session') == 1
     assert '<li class="week-day" data-day="2026-09-07">' in html
     assert '<li class="week-day empty" data-day="2026-09-08">' in html
+
+
+def test_bell_periods_are_read_as_the_times_stored_and_an_edit_is_seen(db, w):
+    from portal.org.models import BellPeriod
+    from portal.scheduling.bells import Period, schedules_of
+
+    rows = [("1", "08:00", "08:40"), ("2", "08:50", "09:30"), ("3", "13:05", "13:45")]
+    saved = {school: org_services.save_bell_schedule(
+        w["bureau"], None, school=w[school], name="新作息", from_month_day=None, to_month_day=None,
+        periods=org_services.parse_periods(rows)) for school in ("point", "village")}
+    db.session.commit()
+
+    def periods(school):
+        read = schedules_of({w[school].id})[w[school].id]
+        return next(list(s.periods) for s in read if s.id == saved[school].id)
+
+    stored = [Period(p.number, p.start_time, p.end_time) for p in db.session.query(BellPeriod).filter_by(
+        schedule_id=saved["point"].id).order_by(BellPeriod.number)]
+    assert periods("point") == stored == periods("village")
+    assert stored[2] == Period(3, time(13, 5), time(13, 45))
+    assert all(type(p.start_time) is time and type(p.end_time) is time for p in periods("village"))
+    org_services.save_bell_schedule(w["bureau"], saved["point"], school=w["point"], name="新作息", from_month_day=None,
+                                    to_month_day=None, periods=org_services.parse_periods([("1", "08:10", "08:50")]))
+    db.session.commit()
+    assert periods("point") == [Period(1, time(8, 10), time(8, 50))]
+    assert periods("village") == stored
