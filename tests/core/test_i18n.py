@@ -77,3 +77,19 @@ def test_other_patterns_and_empty_values(app):
         assert format_local_date(date(2026, 11, 30), "EEEE") == "Monday"
         assert format_local_datetime(VALUES[0], "yyyy-MM-dd EEE") == "2026-12-01 Tue"
         assert format_local_date(None) == "" and format_local_datetime(None) == ""
+
+
+def test_translated_labels_follow_the_language_and_cannot_be_changed(app):
+    from portal.core.labels import SUBJECT_LABELS, translated
+
+    with app.test_request_context():
+        with force_locale("en"):
+            english = translated(SUBJECT_LABELS)
+            assert english["math"] == "Mathematics" and translated(SUBJECT_LABELS) is english
+        with force_locale("zh_Hans"):
+            chinese = translated(SUBJECT_LABELS)
+            assert chinese["math"] == "数学"
+        with force_locale("en"):
+            assert translated(SUBJECT_LABELS)["math"] == "Mathematics"
+        with pytest.raises(TypeError):
+            english["math"] = "Maths"
