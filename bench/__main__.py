@@ -407,6 +407,24 @@ def measure(client: Client, method: str, path: str, body=None,
     return timings, queries
 
 
+BASELINE_BLOCK = 10  # baseline samples between two benchmarks
+
+
+def baseline_block(client: Client) -> list[float]:
+    """The baseline timed between two benchmarks. Two requests first, untimed: what the server
+    still had to do after the last page (tearing down its request) would land on them. Timed
+    right after a page, the baseline was 1.1 ms beside light pages and up to 2.7 beside heavy
+    ones: the page's own cost, counted on the baseline's side."""
+    for _ in range(2):
+        client.request("GET", BASELINE[3])
+    timings = []
+    for _ in range(BASELINE_BLOCK):
+        started = time.perf_counter()
+        client.request("GET", BASELINE[3])
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -422,9 +440,11 @@ def main() -> None:
         ids.update(scheduling_ids(env))
         ids.update(observation_ids(env))
         ids["school_id"] = api_session(base, "principal.rural").get(base + "/api/v1/me").json()["school_id"]
-        # The baseline is sampled before and after the pages (its p50 over both): taken only at
-        # the start, one noisy moment of the machine moved every ratio of the run.
-        base_timings, base_queries = measure(clients[None], "GET", BASELINE[3])
+        # Each benchmark's ratio is to the baseline timed just before and just after it (blocks of
+        # BASELINE_BLOCK): this machine runs in slow and fast phases lasting minutes (the baseline's
+        # p50 moved 1.19 -> 2.34 ms between the start and the end of one run), so a baseline taken
+        # at other moments than the page moved the ratios by half.
+        blocks = [baseline_block(clients[None])]
         rows = []
         for name, who, method, path, *extra in BENCHMARKS:
             if who not in clients:
@@ -433,16 +453,17 @@ def main() -> None:
             body = (lambda i, make=extra[0]: make(i, ids)) if extra else None
             timings, queries = measure(clients[who], method, path.format(**ids), body,
                                        extra[1] if len(extra) > 1 else None)
-            rows.append((name, timings, queries))
-        end_timings = measure(clients[None], "GET", BASELINE[3])[0]
-        print(f"# baseline p50 at the start {statistics.median(base_timings):.2f} ms, at the end "
-              f"{statistics.median(end_timings):.2f} ms", file=sys.stderr, flush=True)
-        base_timings += end_timings
-        base_p50 = statistics.median(base_timings)
-        rows.insert(0, (BASELINE[0], base_timings, base_queries))
+            blocks.append(baseline_block(clients[None]))
+            rows.append((name, timings, queries, blocks[-2] + blocks[-1]))
+        medians = [statistics.median(block) for block in blocks]
+        print(f"# baseline p50 per block of {BASELINE_BLOCK}: first {medians[0]:.2f} ms, last {medians[-1]:.2f}, "
+              f"from {min(medians):.2f} to {max(medians):.2f}", file=sys.stderr, flush=True)
+        every = [t for block in blocks for t in block]
+        rows.insert(0, (BASELINE[0], every, int(requests.get(base + BASELINE[3]).headers.get("X-Query-Count", -1)),
+                        every))
         beyond = []
-        for name, timings, queries in rows:
-            p50 = statistics.median(timings)
+        for name, timings, queries, beside in rows:
+            p50, base_p50 = statistics.median(timings), statistics.median(beside)
             ratio = round(p50 / base_p50, 2) if base_p50 else None
             line = {"name": name, "p50_ms": round(p50, 2), "p95_ms": round(percentile(timings, 0.95), 2),
                     "baseline_p50_ms": round(base_p50, 2), "ratio": ratio, "queries": queries}
