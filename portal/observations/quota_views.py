@@ -3,6 +3,7 @@ and the bureau's rules. Routes on the ``observations`` blueprint of views.py."""
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date
 
@@ -100,15 +101,24 @@ def _scope() -> dict:
     return {"county": county, "school": school, "counties": counties, "fixed_school": False}
 
 
-def _query():
+def _lazy_query():
+    """What the list's viewer asked for, and the list's statement as a maker: most views find the
+    list in the figures' cache and need no statement (making it reads the counties, the rules and
+    the calendar, and works out each county's targets)."""
     require(can_view_quota_lists(current_user))
     scope = _scope()
     role = query_choice("role", QUOTA_ROLES) or PRINCIPAL
     status = query_choice("status", STATUS_FILTERS)
     year, day, years = _year_and_day()
-    query = behind_statement(role, day, county_id=scope["county"].id if scope["county"] else None,
-                             school_id=scope["school"].id if scope["school"] else None, status=status)
-    return query, scope, role, status, year, years
+    make = functools.cache(lambda: behind_statement(
+        role, day, county_id=scope["county"].id if scope["county"] else None,
+        school_id=scope["school"].id if scope["school"] else None, status=status))
+    return make, scope, role, status, year, years, day
+
+
+def _query():
+    make, scope, role, status, year, years, _day = _lazy_query()
+    return make(), scope, role, status, year, years
 
 
 def rules_text(query) -> list[str]:
@@ -134,22 +144,24 @@ def rules_text(query) -> list[str]:
 @bp.route("/observations/quota", endpoint="quota")
 @require_roles(BUREAU, RESEARCHER, PRINCIPAL)
 def quota_list():
-    query, scope, role, status, year, years = _query()
+    query, scope, role, status, year, years, day = _lazy_query()
     groups = []
     by = "school" if scope["county"] else "county"
     total = None
     # The list aggregates every record of the year in its scope (50 ms for a whole city): like the
     # dashboard's figures it is kept until a record behind it changes (core/cache.py). The
     # key holds everything the statement was built from; the day moves the pace.
-    key = ("who-is-behind", role, query.on, scope["county"] and scope["county"].id,
+    key = ("who-is-behind", role, day, scope["county"] and scope["county"].id,
            scope["school"] and scope["school"].id, status)
     # Per school means nothing for staff without a school (researchers work for a county).
     if not scope["fixed_school"] and scope["school"] is None and not (by == "school" and role == RESEARCHER):
-        groups = cache.cached((*key, "summary", by), lambda: summary(query, by=by))
+        groups = cache.cached((*key, "summary", by), lambda: summary(query(), by=by))
         # The summary already counted everyone listed: no second pass over the city to count.
         total = sum(g["people"] for g in groups)
-    page = cache.cached_page(key, lambda: query.stmt, PER_PAGE, total=total)
-    period = next(iter(query.periods.values()), None)
+    page = cache.cached_page(key, lambda: query().stmt, PER_PAGE, total=total)
+    # What the heading says of the rules and the period: kept with the list, in each language.
+    rules, period, covered = cache.cached((*key, "heading", str(get_locale())), lambda: (
+        rules_text(query()), next(iter(query().periods.values()), None), query().covered))
     status_labels = translated(STATUS_LABELS)
     # Every viewer of a page sees the same rows: written out once per language (30 rows were a
     # fifth of the page), keyed by the rows themselves, so never older than the page's own, and by
@@ -159,7 +171,7 @@ def quota_list():
                         lambda: _rows_html(page.items, county, year, status_labels))
     return render_template(
         "observations/quota.html", page=page, scope=scope, role=role, status=status, year=year, years=years,
-        query=query, rules=rules_text(query), group_by=by, period=period, status_labels=status_labels,
+        on=day, covered=covered, rules=rules, group_by=by, period=period, status_labels=status_labels,
         roles=QUOTA_ROLES, rows=rows, groups=_summary_html(groups, by, scope, role, status, year, years),
         # a gettext call inside a template loop copies the whole template context: the years' names here
         school_year_text=safe_translation(_("%(start)d–%(end)d school year")),

@@ -357,3 +357,26 @@ def test_a_holiday_added_to_the_calendar_moves_the_pace_of_a_kept_list(city, mak
     db.session.add_all(CalendarDay(day=first + timedelta(days=n), kind="holiday") for n in range(28))
     db.session.commit()
     assert expected_of(client.get("/observations/quota").get_data(as_text=True), "甲校长") < 11
+
+
+def rules_of(page: str) -> str:
+    return page.split('quota-rules-text">', 1)[1].split("</ul>", 1)[0]
+
+
+def test_the_kept_list_heading_follows_a_new_rule_and_the_language(city, make, db, login_as, client, cache_on):
+    """The rules and the period above the list are kept with it: a new rule or a renamed county
+    must show at once, and each language has its own words."""
+    viewer = make.user("bureau", locale="en")
+    login_as(viewer)
+    first = rules_of(client.get("/observations/quota").get_data(as_text=True))
+    assert "(the default rule)" in first and "南县" not in first
+    make.quota_rule("principal", county=city["south"], required=10, kinds=("open",))
+    db.session.commit()
+    assert "南县: 10 periods" in rules_of(client.get("/observations/quota").get_data(as_text=True))
+    city["south"].name = "南山县"
+    db.session.commit()
+    assert "南山县: 10 periods" in rules_of(client.get("/observations/quota").get_data(as_text=True))
+    viewer.locale = "zh_Hans"
+    db.session.commit()
+    chinese = rules_of(client.get("/observations/quota").get_data(as_text=True))
+    assert "南山县" in chinese and "10 periods" not in chinese
