@@ -16,7 +16,7 @@ from ..core.i18n import gettext as _
 from ..core.templating import url_for_ids
 from ..extensions import db
 from ..org.models import BellSchedule, Classroom, County, School
-from ..org.services import current_term
+from ..org.services import current_term_row
 from .models import Notification
 from .notifications import render
 
@@ -105,7 +105,7 @@ def setup_panel(user):
         return None
     no_classrooms, no_bells = setup_gaps(user.county_id)
     items = []
-    term = current_term()
+    term = current_term_row()
     if term is None:
         items.append({"text": _("Set up the current term"), "url": url_for("org.edit_term")})
     else:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, time
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
 from ..core.errors import Conflict, Invalid
 from ..core.i18n import lazy_gettext as _l
+from ..core.models import plain_rows
 from ..core.sanitize import clean_text
 from ..core.timeutil import local_today
 from ..extensions import db
@@ -135,6 +137,34 @@ def save_term(actor, term: Term | None, *, name: str, school_year: int, semester
 _RUNNING_TERM = select(Term).where(Term.start_date <= bindparam("today"), Term.end_date >= bindparam("today"))
 _NEXT_TERM = select(Term).where(Term.start_date > bindparam("today")).order_by(Term.start_date).limit(1)
 _LATEST_TERM = select(Term).order_by(Term.end_date.desc()).limit(1)
+
+
+class TermRow(NamedTuple):
+    """A term's plain values, for the pages that only show or compare them (the home page asks on
+    every visit; a Term object costs several times as much to load)."""
+
+    id: int
+    name: str
+    start_date: date
+    end_date: date
+
+
+_TERM_COLUMNS = (Term.id, Term.name, Term.start_date, Term.end_date)
+_RUNNING_TERM_ROW = select(*_TERM_COLUMNS).where(Term.start_date <= bindparam("today"),
+                                                 Term.end_date >= bindparam("today"))
+_NEXT_TERM_ROW = select(*_TERM_COLUMNS).where(Term.start_date > bindparam("today")).order_by(Term.start_date).limit(1)
+_LATEST_TERM_ROW = select(*_TERM_COLUMNS).order_by(Term.end_date.desc()).limit(1)
+
+
+def current_term_row(today: date | None = None) -> TermRow | None:
+    """``current_term`` as plain values."""
+    values = {"today": today or local_today()}
+    row = plain_rows(_RUNNING_TERM_ROW, values).one_or_none()
+    if row is None:
+        row = plain_rows(_NEXT_TERM_ROW, values).one_or_none()
+    if row is None:
+        row = plain_rows(_LATEST_TERM_ROW, {}).one_or_none()
+    return TermRow(*row) if row is not None else None
 
 
 def current_term(today: date | None = None) -> Term | None:

@@ -14,7 +14,7 @@ from ..core.i18n import gettext as _
 from ..core.templating import url_for_ids
 from ..core.timeutil import local_today
 from ..extensions import db
-from ..org.services import current_term
+from ..org.services import current_term_row
 from .models import Partnership
 from .permissions import school_partnership_ids
 from .services import active_filter
@@ -26,9 +26,9 @@ def visits_panel(user):
     """Researchers: how this term's visits stand at each contact school."""
     if user.role != RESEARCHER:
         return None
-    term = current_term()
-    mine = progress([user.id], term)[user.id]
-    visits_url, hint = url_for("partnerships.visits"), _("%(n)d of %(target)d visits this term")  # once, not per row
+    mine = progress([user.id], current_term_row())[user.id]
+    words = panel_words(_visits_words)
+    visits_url, hint = words.visits_url, words.hint
     items = [
         {"text": school.name, "url": visits_url, "hint": hint % {"n": school.visits, "target": school.target}}
         for school in sorted(mine.schools, key=lambda s: (not s.behind, s.name))[:8]
@@ -36,8 +36,19 @@ def visits_panel(user):
     if mine.too_few_schools:
         items.insert(0, {"text": _("You support %(n)d rural schools; at least %(min)d are asked for.",
                                    n=mine.school_count, min=mine.min_schools), "url": visits_url})
-    return {"title": _("My contact schools"), "items": items[:8],
-            "empty": _("The bureau has not linked you to any rural school yet.")}
+    return {"title": words.title, "items": items[:8], "empty": words.empty}
+
+
+class VisitsWords(NamedTuple):
+    title: str
+    empty: str
+    hint: str  # filled per row
+    visits_url: str
+
+
+def _visits_words() -> VisitsWords:
+    return VisitsWords(_("My contact schools"), _("The bureau has not linked you to any rural school yet."),
+                       _("%(n)d of %(target)d visits this term"), url_for("partnerships.visits"))
 
 
 # Built once, bound per request (the home page is every principal's first page): the school's

@@ -28,11 +28,13 @@ from ..core.authz import RESEARCHER
 from ..core.errors import Conflict, Invalid, NotAllowed, NotFound
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SCHOOL_KIND_LABELS, label
+from ..core.models import plain_rows
 from ..core.sanitize import rich_text
 from ..core.timeutil import local_today
 from ..core.web import path_for
 from ..extensions import db
 from ..org.models import RURAL_KINDS, School, Term
+from ..org.services import TermRow
 from .models import VISIT_KINDS, ResearcherSchool, SchoolVisit
 from .permissions import can_assign_contact_schools, can_change_visit, can_log_visit, can_view_visits
 
@@ -266,9 +268,9 @@ def _progress_statement(in_a_term: bool):
     )
 
 
-def progress(researcher_ids: Iterable[int], term: Term | None) -> dict[int, ResearcherProgress]:
+def progress(researcher_ids: Iterable[int], term: Term | TermRow | None) -> dict[int, ResearcherProgress]:
     """Per researcher: their active contact schools and the visits to each within the term
-    (none counted without a term). One grouped query for all the researchers given."""
+    (none counted without a term). One grouped query for all the researchers given, as plain rows."""
     ids = sorted(set(researcher_ids))
     target, minimum = visits_per_semester(), min_schools()
     result = {rid: ResearcherProgress(rid, minimum) for rid in ids}
@@ -278,7 +280,7 @@ def progress(researcher_ids: Iterable[int], term: Term | None) -> dict[int, Rese
     values = {"ids": ids}
     if term is not None:
         values.update(first=term.start_date, last=term.end_date)
-    for rid, school_id, name, kind, visits in db.session.execute(stmt, values):
+    for rid, school_id, name, kind, visits in plain_rows(stmt, values):
         result[rid].schools.append(SchoolProgress(school_id, name, kind, int(visits), target))
     return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import islice
 from typing import NamedTuple
 
@@ -17,10 +17,9 @@ from ..core.i18n import gettext as _
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
 from ..core.templating import url_for_ids
-from ..core.timeutil import local_today, portal_tz
+from ..core.timeutil import portal_tz
 from ..extensions import db
-from ..org.models import Term
-from ..org.services import current_term
+from ..org.services import TermRow, current_term_row
 from . import timetable
 from .bells import schedule_on, schedules_of
 from .models import LiveClass, LiveSession, ReceivingClassroom
@@ -162,7 +161,7 @@ def term_figures_panel(user):
     """Principals: this term's dual-teacher periods of their school, delivered of planned, by subject."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    term = _current_term()
+    term = current_term_row()
     if term is None:
         return None
     words = panel_words(_term_words)
@@ -196,30 +195,7 @@ def _term_words() -> TermWords:
         url_for_ids("scheduling.term_overview", "school_id"))
 
 
-class TermDates(NamedTuple):
-    """What the term figures read of a ``Term`` (``timetable.term_overview`` reads no more)."""
-
-    id: int
-    start_date: date
-    end_date: date
-
-
-# Built once, bound per request: the term running today as a plain row (a Term object cost a
-# fifth of the panel); between terms ``current_term`` finds the next or the last one.
-_RUNNING_TERM = select(Term.id, Term.start_date, Term.end_date).where(
-    Term.start_date <= bindparam("today"), Term.end_date >= bindparam("today"))
-
-
-def _current_term() -> TermDates | None:
-    """``org.services.current_term``, as the dates the figures need."""
-    row = db.session.connection().execute(_RUNNING_TERM, {"today": local_today()}).one_or_none()
-    if row is not None:
-        return TermDates(*row)
-    term = current_term()
-    return TermDates(term.id, term.start_date, term.end_date) if term is not None else None
-
-
-def term_figures(school_id: int, term: TermDates) -> tuple[tuple, ...]:
+def term_figures(school_id: int, term: TermRow) -> tuple[tuple, ...]:
     """The panel's rows of ``timetable.term_overview``, at most 8, as main school first: (role,
     subject, planned, delivered, cancelled). Kept with the figures (core/cache.py, as the overview
     itself): the overview handed out is a deep copy of the one kept, and copying it cost more

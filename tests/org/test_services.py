@@ -130,15 +130,18 @@ def test_bad_term_is_refused(bureau, fields):
 
 
 def test_current_term_is_the_running_one_else_the_next_else_the_last(db, make):
+    def as_row(term):
+        return services.TermRow(term.id, term.name, term.start_date, term.end_date)
+
     today = local_today()
-    assert services.current_term(today) is None
+    assert services.current_term(today) is None and services.current_term_row(today) is None
     past = make.term(start=today - timedelta(days=200), end=today - timedelta(days=100), name="过去", school_year=2000)
-    assert services.current_term(today) == past
+    assert services.current_term(today) == past and services.current_term_row(today) == as_row(past)
     future = make.term(start=today + timedelta(days=10), end=today + timedelta(days=100), name="将来", school_year=2001)
-    assert services.current_term(today) == future
+    assert services.current_term(today) == future and services.current_term_row(today) == as_row(future)
     running = make.term(start=today - timedelta(days=5), end=today + timedelta(days=5), name="现在", school_year=2002)
-    assert services.current_term(today) == running
-    assert services.current_term() == running
+    assert services.current_term(today) == running and services.current_term_row(today) == as_row(running)
+    assert services.current_term() == running and services.current_term_row() == as_row(running)
 
 
 # --- bell schedules --------------------------------------------------------------------------
