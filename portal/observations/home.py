@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, exists
 from ..accounts.home import place_of
 from ..core.home import facts, home_fact, home_panel, panel_words
 from ..core.i18n import gettext as _
-from .quota import BUILTIN_TERMS, pick_rule, progress_under, rule_of
+from .quota import progress_under, rule_of
 from .quota_models import QUOTA_ROLES, QuotaRule
 
 # Most roles have no rule at all (principals then have the built-in one): whether the person's
@@ -24,10 +24,7 @@ def observation_progress_panel(user):
         return None
     county_id = place_of(user).county_id
     # principals always have one (the built-in 35); others only when set
-    if facts(user).quota_rules:
-        rule = rule_of(user.role, county_id)
-    else:
-        rule = pick_rule([], user.role, county_id, BUILTIN_TERMS)
+    rule = rule_of(user.role, county_id, any_rule=facts(user).quota_rules)
     if rule is None:
         return None
     progress = progress_under(rule, user.id, county_id)

@@ -159,11 +159,13 @@ def rule_for(user: User) -> RuleTerms | None:
     return rule_of(user.role, user.scope_county_id)
 
 
-def rule_of(role: str, county_id: int | None) -> RuleTerms | None:
-    """``rule_for`` a person of ``role`` whose county (``User.scope_county_id``) is already known."""
+def rule_of(role: str, county_id: int | None, any_rule: bool = True) -> RuleTerms | None:
+    """``rule_for`` a person of ``role`` whose county (``User.scope_county_id``) is already known.
+    ``any_rule=False``: the caller knows no active rule exists for the role (the built-in one, if
+    any, applies without asking)."""
     if role not in QUOTA_ROLES:
         return None
-    rows = plain_rows(_RULES_OF_COUNTY, {"role": role, "county_id": county_id}).all()
+    rows = plain_rows(_RULES_OF_COUNTY, {"role": role, "county_id": county_id}).all() if any_rule else []
     return pick_rule([RuleTerms(*row) for row in rows], role, county_id, BUILTIN_TERMS)
 
 

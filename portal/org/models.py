@@ -127,12 +127,23 @@ class BellSchedule(TimestampMixin, db.Model):
     )
 
     def applies_on(self, day: date) -> bool:
-        if not self.from_month_day or not self.to_month_day:
-            return True
-        md = day.strftime("%m-%d")
-        if self.from_month_day <= self.to_month_day:
-            return self.from_month_day <= md <= self.to_month_day
-        return md >= self.from_month_day or md <= self.to_month_day
+        return month_day_in(month_day(day), self.from_month_day, self.to_month_day)
+
+
+def month_day(day: date) -> str:
+    """The day as "MM-DD" (``strftime`` costs several times as much, and the timetables and the
+    bell warnings ask for every session of a term)."""
+    return f"{day.month:02d}-{day.day:02d}"
+
+
+def month_day_in(md: str, start: str | None, end: str | None) -> bool:
+    """Whether "MM-DD" falls in a bell schedule's yearly range (both ends or neither: no range
+    means always); a range from a later to an earlier day wraps the new year."""
+    if not start or not end:
+        return True
+    if start <= end:
+        return start <= md <= end
+    return md >= start or md <= end
 
 
 class BellPeriod(db.Model):

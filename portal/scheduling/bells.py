@@ -18,7 +18,7 @@ from sqlalchemy import String, and_, bindparam, or_, select, type_coerce
 
 from ..core.timeutil import portal_tz
 from ..extensions import db
-from ..org.models import BellPeriod, BellSchedule, Classroom, School
+from ..org.models import BellPeriod, BellSchedule, Classroom, School, month_day, month_day_in
 
 MAX_DATES = 40  # dates listed per warning
 
@@ -40,8 +40,6 @@ class Schedule:
     from_month_day: str | None
     to_month_day: str | None
     periods: tuple[Period, ...]
-
-    applies_on = BellSchedule.applies_on  # the same seasonal rule as the stored schedule's
 
 
 # Built once and bound per request (every timetable page and the home page ask): each schedule
@@ -138,9 +136,11 @@ def schedules_of(school_ids: set[int], first: date | None = None, last: date | N
 def schedule_on(schedules: list[Schedule], day: date) -> Schedule | None:
     """As ``org.services.schedule_for``, over schedules already loaded: a seasonal one that
     applies, else the default."""
-    seasonal = [s for s in schedules if s.from_month_day and s.applies_on(day)]
-    if seasonal:
-        return seasonal[0]
+    md = month_day(day)
+    seasonal = next((s for s in schedules if s.from_month_day and month_day_in(md, s.from_month_day, s.to_month_day)),
+                    None)
+    if seasonal is not None:
+        return seasonal
     return next((s for s in schedules if not s.from_month_day), None)
 
 
@@ -157,25 +157,6 @@ def _hh_mm(moment) -> str:
     """``moment.strftime("%H:%M")`` of a time or datetime: strftime costs ~16 k instructions, and a
     warning writes its school's periods (a dozen times) with it."""
     return f"{moment.hour:02d}:{moment.minute:02d}"
-
-
-def _applies_on_month_day(schedule: Schedule, month_day: str) -> bool:
-    """``BellSchedule.applies_on`` for a day given as "MM-DD": the warnings ask it of every session
-    of a term, and the day's strftime cost more than the rest of their check (~16 k instructions)."""
-    start, end = schedule.from_month_day, schedule.to_month_day
-    if not start or not end:
-        return True
-    if start <= end:
-        return start <= month_day <= end
-    return month_day >= start or month_day <= end
-
-
-def _schedule_on_month_day(schedules, month_day: str) -> Schedule | None:
-    """``schedule_on`` for a day given as "MM-DD"."""
-    for schedule in schedules:
-        if schedule.from_month_day and _applies_on_month_day(schedule, month_day):
-            return schedule
-    return next((s for s in schedules if not s.from_month_day), None)
 
 
 @dataclass
@@ -222,7 +203,7 @@ def bell_warnings(classroom_ids: list[int], times: list[tuple], rooms: list[tupl
         day, start_time, end_time = start.date(), start.time(), end.time()
         iso_day = day.isoformat()
         for room_id, room_name, school_id, school_name in rooms:
-            schedule = _schedule_on_month_day(schedules.get(school_id, ()), iso_day[5:])
+            schedule = schedule_on(schedules.get(school_id, ()), day)
             if schedule is None or not schedule.periods:
                 continue
             fits = covered.get((schedule.id, start_time, end_time))

@@ -11,8 +11,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
-from zoneinfo import ZoneInfo
+from functools import lru_cache
 
 from sqlalchemy import Integer, Row, and_, bindparam, or_, select, union_all
 
@@ -47,13 +46,9 @@ class Clash:
     other_starts_at: datetime
     other_ends_at: datetime
 
-    def as_json(self, names: dict[tuple[str, int], str], subjects: dict[int, str], tz: ZoneInfo | None = None,
-                iso: Callable[[datetime], str] | None = None) -> dict:
-        """``tz``: the portal's time zone, when a caller writing many clashes has it at hand;
-        ``iso``: ``local_iso`` in it, when the caller keeps the times it has written."""
-        if iso is None:
-            tz = tz or portal_tz()
-            iso = partial(local_iso, tz=tz)
+    def as_json(self, names: dict[tuple[str, int], str], subjects: dict[int, str],
+                iso: Callable[[datetime], str]) -> dict:
+        """``iso``: writes a time as ``local_iso`` does (``describe`` keeps what it has written)."""
         return {
             "kind": self.need.kind,
             "role": self.need.role,
@@ -190,7 +185,7 @@ def describe(clashes: list[Clash], known: dict[tuple[str, int], str] | None = No
             text = texts[moment] = local_iso(moment, tz)
         return text
 
-    return [c.as_json(names, subjects, tz, iso) for c in clashes]
+    return [c.as_json(names, subjects, iso) for c in clashes]
 
 
 def room_name(school: str, room: str) -> str:

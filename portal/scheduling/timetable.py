@@ -12,7 +12,6 @@ the rest of the page), and are built once and bound per request.
 
 from __future__ import annotations
 
-import functools
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,7 +24,7 @@ from ..accounts.models import User
 from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..core.i18n import gettext as _
-from ..core.timeutil import portal_tz, to_local
+from ..core.timeutil import portal_tz
 from ..extensions import db
 from ..org.models import Classroom, School, Term
 from .bells import Schedule, periods_covering, schedule_on, schedules_of
@@ -183,7 +182,7 @@ class SchoolPeriods:
 @dataclass
 class Entry:
     session: WeekSession
-    live_class: WeekClass | UpcomingClass  # UpcomingClass on the home panel
+    live_class: WeekClass
     start: datetime  # local
     end: datetime
     here: SchoolPeriods | None  # the viewed school's periods (None: the school is not in this class)
@@ -403,20 +402,6 @@ class WeekBells:
         return SchoolPeriods(school, role, list(numbers) if numbers is not None else None, text)
 
 
-def _periods_at(school: School | WeekSchool, role: str, schedules: list[Schedule], start: datetime,
-                end: datetime, labels: dict | None = None) -> SchoolPeriods:
-    """The school's periods from local ``start`` to ``end``, by its bell schedules of that day
-    (``labels``: the period labels already translated for this page, by period numbers)."""
-    numbers = period_numbers(schedule_on(schedules, start.date()), start.time(), end.time())
-    if labels is None:
-        return SchoolPeriods(school, role, numbers)
-    key = tuple(numbers) if numbers is not None else None
-    text = labels.get(key)
-    if text is None:
-        text = labels[key] = period_label(numbers)
-    return SchoolPeriods(school, role, numbers, text)
-
-
 def _entry(session: WeekSession, live_class: WeekClass, bells: WeekBells, school_id: int | None, tz) -> Entry:
     start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
     day, start_time, end_time = start.date(), start.time(), end.time()
@@ -476,61 +461,6 @@ def special_days(first: date, last: date, county_id: int | None) -> list[Special
 
 
 # --- upcoming sessions (home panel) ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class UpcomingClass:
-    """What the home panel reads of a session's class."""
-
-    id: int
-    subject: str
-    main_teacher_id: int
-
-
-@functools.cache
-def _upcoming_stmt(limit: int):
-    """Built once per limit (the home page asks on every visit), bound per request; plain
-    columns, not sessions and classes built as models (a third of the panel's time)."""
-    return (
-        select(LiveSession.id, LiveSession.live_class_id, LiveSession.starts_at, LiveSession.ends_at,
-               LiveSession.status, LiveSession.moved, LiveSession.note, LiveSession.occurrence_date,
-               LiveClass.subject, LiveClass.main_teacher_id)
-        .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
-        .where(LiveSession.live_class_id.in_(bindparam("class_ids", expanding=True)),
-               LiveSession.ends_at > bindparam("start"))
-        .order_by(LiveSession.starts_at, LiveSession.id)
-        .limit(limit)
-    )
-
-
-def upcoming_for(user: User, now: datetime, limit: int = 6) -> list[Entry]:
-    """The person's sessions from the start of today (local: today's earlier ones too, for their
-    attendance), cancelled ones included so a change is seen; each with the periods of the
-    person's own school only (``Entry.here``; ``Entry.schools`` holds just that one): the home
-    panel shows nothing else, so neither the classrooms nor the other schools' bells are loaded.
-    Sessions are ``WeekSession``s, their classes ``UpcomingClass``es."""
-    today = to_local(now).date()
-    start = datetime.combine(today, time(0, 0), portal_tz()).astimezone(UTC)
-    # The person's classes first (few, by index): inside the ORDER BY ... LIMIT below, PostgreSQL
-    # would otherwise walk every future session in time order looking for theirs.
-    class_ids = teaching_class_ids(user.id)
-    if not class_ids:
-        return []
-    rows = db.session.connection().execute(_upcoming_stmt(limit), {"class_ids": class_ids, "start": start}).all()
-    schedules = schedules_of({user.school_id}).get(user.school_id, []) if user.school_id and rows else []
-    tz = portal_tz()
-    labels: dict = {}
-    entries = []
-    for *columns, subject, main_teacher_id in rows:
-        session = WeekSession(*columns)
-        start_local, end_local = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
-        here = None
-        if user.school_id:
-            role = "main" if main_teacher_id == user.id else "receiving"
-            here = _periods_at(user.school, role, schedules, start_local, end_local, labels)
-        live_class = UpcomingClass(session.live_class_id, subject, main_teacher_id)
-        entries.append(Entry(session, live_class, start_local, end_local, here, [here] if here else []))
-    return entries
 
 
 # --- the term overview -------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.core.models import UTCDateTime
 from portal.core.timeutil import portal_tz
+from portal.org.services import schedule_for
 from portal.scheduling import services
-from portal.scheduling.bells import _schedule_on_month_day, class_bell_warnings, schedule_on, schedules_of
+from portal.scheduling.bells import class_bell_warnings, schedule_on, schedules_of
 from portal.scheduling.models import Booking, LiveClass
 from portal.scheduling.recurrence import Slot, UTCMoment, local_iso
 
@@ -119,5 +120,5 @@ def test_the_schedule_of_a_day_is_chosen_by_its_month_and_day(db, lw):
     schedules = schedules_of({lw["village"].id})[lw["village"].id]
     day = date(2028, 1, 1)  # a leap year: 29 February too
     while day.year == 2028:
-        assert _schedule_on_month_day(schedules, day.isoformat()[5:]) is schedule_on(schedules, day), day
+        assert schedule_on(schedules, day).id == schedule_for(lw["village"], day).id, day
         day += timedelta(days=1)
