@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from flask import g
 from sqlalchemy import bindparam, case, func, literal, or_, select, union, union_all
 
 from ..accounts.models import User
@@ -236,20 +235,6 @@ def teacher_classes(user_id: int):
         select(LiveClass.id).where(LiveClass.main_teacher_id == user_id),
         select(ReceivingClassroom.live_class_id).where(ReceivingClassroom.assistant_id == user_id),
     )
-
-
-def teaching_class_ids(user_id: int) -> list[int]:
-    """The ids of ``teacher_classes``, asked once per request: the home page's "live now" and
-    "next sessions" panels both start from them. Read-only pages only (a class made later in the
-    same request would not be seen)."""
-    known = g.setdefault("teaching_class_ids", {})
-    if user_id not in known:
-        known[user_id] = db.session.connection().execute(TEACHING_CLASS_IDS, {"user_id": user_id}).scalars().all()
-    return known[user_id]
-
-
-# Built once, bound per request: the home page asks it for every teacher and principal.
-TEACHING_CLASS_IDS = teacher_classes(bindparam("user_id"))
 
 
 def classroom_classes(classroom_id: int):
