@@ -79,6 +79,7 @@ BENCHMARKS = [
     # resources: 200,000 of them; 分数 (two characters, the common case for Chinese words), 圆的面积
     # (four characters from the middle of titles), and a query that matches nothing
     ("resources_list", "teacher.rural", "GET", "/resources"),
+    ("resources_list_subject_grade", "teacher.rural", "GET", "/resources?subject=math&grade=5"),
     ("resources_search_2char", "teacher.rural", "GET", "/resources?q=%E5%88%86%E6%95%B0"),
     ("resources_search_4char", "teacher.rural", "GET", "/resources?q=%E5%9C%86%E7%9A%84%E9%9D%A2%E7%A7%AF"),
     ("resources_search_subject", "teacher.rural", "GET", "/resources?q=%E5%88%86%E6%95%B0&subject=math"),

@@ -46,7 +46,11 @@ class Resource(TimestampMixin, db.Model):
         # owner_id too: counting what a person may see reads this index alone, not the wide rows.
         Index("ix_resources_listing_owner", "deleted_at", "visibility", "created_at", "owner_id"),
         Index("ix_resources_created", "created_at"),  # newest first, read until a page is full
-        Index("ix_resources_subject_stage", "subject", "stage", "grade"),
+        # A list filtered by subject (and grade), or by stage and grade, read newest first until its
+        # page is full rather than every match sorted (migration 0016).
+        Index("ix_resources_subject_created", "subject", "created_at"),
+        Index("ix_resources_subject_grade_created", "subject", "grade", "created_at"),
+        Index("ix_resources_grade_created", "grade", "created_at"),
         Index("ix_resources_owner", "owner_id", "created_at"),
         Index("ix_resources_school", "school_id", "created_at"),
     )
