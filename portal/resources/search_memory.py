@@ -17,6 +17,9 @@ between reading the number and the page never shows a resource the person may no
 
 What stays in SQL: a list without a query (newest first from an index, stopping at the page) and
 a query with more than ``MOST`` matches (kept as "too many" so the next search goes straight to SQL).
+Such a list's count stops at a limit (the page then says "more than 1,000"); whether the public
+resources alone pass it is also the same for everyone and is kept the same way
+(``public_more_than``): then nobody's list needs counting.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from .models import Resource, ResourceAudience, ResourceSearchState
@@ -37,6 +40,7 @@ from .search import search_clause, search_of, title_match
 MOST = 10_000  # matches kept for one query; more: the search runs in SQL
 KEPT = 100_000  # matches kept in all per process (~200 bytes each: ~20 MB at most)
 DEFAULT_QUERIES = 256  # queries kept per process (RESOURCE_SEARCH_MEMORY; 0: none)
+COUNTS = 512  # public_more_than's answers kept per process (one per combination of filters and limit)
 # The columns a list is filtered on (services.FILTERS), in the order of Match's fields below.
 FILTERED = ("subject", "stage", "grade", "kind", "edition", "owner_id")
 
@@ -76,6 +80,7 @@ class _Memory:
         self.lock = threading.Lock()
         self.entries: OrderedDict[str, Matches] = OrderedDict()
         self.kept = 0
+        self.counts: OrderedDict[tuple, tuple[int, bool]] = OrderedDict()  # public_more_than
 
     def get(self, q: str) -> Matches | None:
         return self.entries.get(q)
@@ -88,6 +93,14 @@ class _Memory:
             self.kept += _size(matches)
             while len(self.entries) > self.size or (self.kept > KEPT and len(self.entries) > 1):
                 self.kept -= _size(self.entries.popitem(last=False)[1])
+
+
+    def put_count(self, key: tuple, generation: int, more: bool) -> None:
+        with self.lock:
+            self.counts[key] = (generation, more)
+            self.counts.move_to_end(key)
+            while len(self.counts) > COUNTS:
+                self.counts.popitem(last=False)
 
 
 def _size(matches: Matches | None) -> int:
@@ -121,6 +134,40 @@ def matches_of(q: str) -> Matches | None:
     return found if found.by_relevance is not None else None
 
 
+def public_more_than(filters: dict, limit: int) -> bool:
+    """Whether more than ``limit`` public resources (not deleted) match ``filters`` (names of
+    ``FILTERED``): then so do the resources of every signed-in person's list, which holds all the
+    public ones and what is shared with them on top, and that list need not be counted to say
+    "more than ``limit``". The same for everyone: kept per filters and limit at the generation
+    (its triggers follow the visibility, deletion and every filtered column). False when the
+    memory is off or there is no generation yet (the list is counted then, as before).
+
+    Why: the count of a list without a query reads up to ``limit`` + 1 of the resources that
+    person may see, each through the visibility rule (the library's first page, 200,000
+    resources: 1.7 ms of its 8 ms)."""
+    memory = _memory()
+    if memory is None:
+        return False
+    generation = db.session.execute(_GENERATION).scalar()
+    if generation is None:
+        return False
+    key = (tuple(filters.items()), limit)
+    found = memory.counts.get(key)
+    if found is not None and found[0] == generation:
+        return found[1]
+    statement = _PUBLIC_COUNTS.get(tuple(filters))
+    if statement is None:
+        public = (select(Resource.id)
+                  .where(Resource.deleted_at.is_(None), Resource.visibility == "public",
+                         *(getattr(Resource, name) == bindparam(name) for name in filters))
+                  .limit(bindparam("count_up_to")))
+        statement = _PUBLIC_COUNTS[tuple(filters)] = select(func.count()).select_from(public.subquery())
+    more = db.session.execute(statement, {**filters, "count_up_to": limit + 1}).scalar_one() > limit
+    memory.put_count(key, generation, more)
+    return more
+
+
+_PUBLIC_COUNTS: dict[tuple, object] = {}  # public_more_than's statements, per tuple of filter names
 _MATCHES: dict[str, tuple] = {}  # statements built once per way of searching
 
 

@@ -45,7 +45,7 @@ from ..partnerships.services import active_filter
 from .models import EDITIONS, KINDS, VISIBILITIES, Resource, ResourceAudience, ResourceDownload, ResourceVersion
 from .permissions import can_delete_resource, can_edit_resource, can_share, visibility_clause, visibility_of
 from .search import normalise_query, search_clause, search_of, search_order, search_text_of, title_match
-from .search_memory import matches_of, page_of, visible_rule
+from .search_memory import matches_of, page_of, public_more_than, visible_rule
 
 log = logging.getLogger("portal.audit")
 
@@ -624,7 +624,11 @@ def resource_page(
             total = db.session.execute(count, params).scalar_one() if page > 1 else 0
         items = [ResourceCard._make(row[:-1]) for row in found] if cards else [row[0] for row in found]
     else:
-        total = db.session.execute(count, params).scalar_one()
+        if (count_up_to is not None and how == "all" and visibility[0] != "nobody"
+                and public_more_than(filters, count_up_to)):
+            total = count_up_to + 1  # as the count stops: more than count_up_to
+        else:
+            total = db.session.execute(count, params).scalar_one()
         result = db.session.execute(rows, {**params, "limit": per_page, "offset": (page - 1) * per_page})
         items = [ResourceCard._make(row) for row in result] if cards else list(result.scalars())
     more = count_up_to is not None and total > count_up_to

@@ -171,3 +171,65 @@ def test_the_memory_keeps_its_bounds(monkeypatch):
     assert list(memory.entries) == ["d", "e"] and memory.kept == 5  # at most KEPT matches in all
     memory.put("e", matches(2))
     assert memory.kept == 3
+
+
+# --- a list without a query: whether the public resources alone pass the count's limit ----------
+
+
+def test_every_person_counts_their_list_as_the_count_in_sql_does(app, db, city):
+    """Lists without a query, counted up to a limit: kept (public ones alone past the limit: "more")
+    or counted, every person's total, "more" and page are those of the count in SQL."""
+    viewers, _communities, _partnerships = city
+    shortcuts = 0
+    for user in viewers:
+        for kwargs in ({"count_up_to": 3}, {"count_up_to": 20}, {"count_up_to": 200},
+                       {"count_up_to": 10, "subject": "math"}, {"count_up_to": 10, "grade": 5},
+                       {"count_up_to": 5, "subject": "chinese", "grade": 3}, {"count_up_to": 3, "mine": True},
+                       {"count_up_to": 10, "cards": False, "page": 2, "per_page": 5}):
+            expected = listed(app, user, False, **kwargs)
+            assert listed(app, user, True, **kwargs) == expected, (user.role, kwargs)
+            shortcuts += expected[3]
+    assert shortcuts > 20  # many lists pass their limit: the kept answer was used
+
+
+def test_a_list_past_the_limit_counts_nothing_of_the_person(app, db, make, count_queries):
+    teacher = make.user("teacher")
+    for n in range(4):
+        make.resource(title=f"公开 {n}", visibility="public")
+    db.session.commit()
+    app.config["RESOURCE_SEARCH_MEMORY"] = search_memory.DEFAULT_QUERIES
+    services.resource_page(teacher, count_up_to=3)  # the public ones counted once, kept
+    with count_queries() as statements:
+        page = services.resource_page(teacher, count_up_to=3)
+    assert (page.total, page.more, len(page.items)) == (3, True, 4)
+    assert not [s for s in statements if "count(" in s.lower() and "FROM resources" in s]
+
+
+@pytest.mark.parametrize("change", ["deleted", "private", "subject", "raw_sql"])
+def test_the_kept_public_count_follows_every_write(app, db, make, change):
+    """Four public resources and a limit of 3: "more". One of them no longer public, deleted or
+    filtered out: three, counted exactly; and a new one makes it "more" again."""
+    teacher = make.user("teacher")
+    resources = [make.resource(title=f"公开 {n}", visibility="public", subject="math") for n in range(4)]
+    db.session.commit()
+    app.config["RESOURCE_SEARCH_MEMORY"] = search_memory.DEFAULT_QUERIES
+
+    def counted():
+        page = services.resource_page(teacher, count_up_to=3, subject="math")
+        return page.total, page.more
+
+    assert counted() == (3, True)
+    gone = resources[0]
+    if change == "deleted":
+        gone.deleted_at = utcnow()
+    elif change == "private":
+        gone.visibility = "private"
+    elif change == "subject":
+        gone.subject = "chinese"
+    else:
+        db.session.execute(update(Resource).where(Resource.id == gone.id).values(visibility="private"))
+    db.session.commit()
+    assert counted() == (3, False)
+    make.resource(title="公开 新", visibility="public", subject="math")
+    db.session.commit()
+    assert counted() == (3, True)
