@@ -46,11 +46,14 @@ class Resource(TimestampMixin, db.Model):
         # owner_id too: counting what a person may see reads this index alone, not the wide rows.
         Index("ix_resources_listing_owner", "deleted_at", "visibility", "created_at", "owner_id"),
         Index("ix_resources_created", "created_at"),  # newest first, read until a page is full
-        # A list filtered by subject (and grade), or by stage and grade, read newest first until its
-        # page is full rather than every match sorted (migration 0016).
+        # A filtered list read newest first until its page is full, rather than every match sorted
+        # or every resource walked for a value few have (migration 0016).
         Index("ix_resources_subject_created", "subject", "created_at"),
         Index("ix_resources_subject_grade_created", "subject", "grade", "created_at"),
         Index("ix_resources_grade_created", "grade", "created_at"),
+        Index("ix_resources_stage_created", "stage", "created_at"),
+        Index("ix_resources_kind_created", "kind", "created_at"),
+        Index("ix_resources_edition_created", "edition", "created_at"),
         Index("ix_resources_owner", "owner_id", "created_at"),
         Index("ix_resources_school", "school_id", "created_at"),
     )
