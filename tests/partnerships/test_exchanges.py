@@ -4,6 +4,7 @@ county, the exchange rules lists, the export, fixed query counts."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -373,3 +374,18 @@ def test_rules_query_count_is_fixed(db, make, login_as, client, world, count_que
     with count_queries() as many:
         assert client.get("/exchanges/rules?per_page=100").status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_kept_ratio_follows_a_new_placement_at_once(db, login_as, auth, client, world, cache_on):
+    """The ratios are kept with the city's figures (the cache on, as in production): the placement
+    just recorded through the form is counted on the next view of the list."""
+    login_as(world["bureau"])
+
+    def qingshan() -> list[str]:  # teachers, in exchange, backbone among them
+        page = client.get("/exchanges").text
+        row = page[page.index("青山县"):].split("</tr>")[0]
+        return re.findall(r'<td class="num">(\d+)</td>', row)
+
+    assert qingshan() == ["1", "0", "0"]
+    assert auth.post("/exchanges/new", form(world), csrf_from="/exchanges/new").status_code == 302
+    assert qingshan() == ["1", "1", "0"]
