@@ -54,9 +54,12 @@ class LiveClass(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("first_date <= last_date", name="dates"),
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 12", name="grade"),
-        # The class list: current or ended classes (by last date), by subject.
+        # The class list: current or ended classes (by last date), by subject; newest first (first
+        # date, then id) read until the page is full (migration 0017).
         Index("ix_live_classes_last_date", "last_date"),
         Index("ix_live_classes_subject_last_date", "subject", "last_date"),
+        Index("ix_live_classes_first_date", "first_date"),
+        Index("ix_live_classes_subject_first_date", "subject", "first_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
