@@ -6,12 +6,13 @@ an index in that order: each page joined and sorted them all.
 Teacher exchanges. Placements mostly begin on a term's first day. The list (newest start first, then the newest
 record) walked ``ix_teacher_exchanges_dates (start_date, end_date)``, whose entries of one day are
 in end-date order, so the thousands of a term's first day were joined to their teachers and
-schools and sorted for every page (a city: 4,600 placements, 12-18 ms). ``(start_date)`` ends with
-the row id, the list's own order: the page is read and the walk stops.
+schools and sorted for every page (a city: 4,600 placements, 12-18 ms). ``(start_date, id)`` is the
+list's own order: the page is read and the walk stops. (The id is named: SQLite ends every index
+with the row id anyway, PostgreSQL does not, and sorted a whole day's placements by it.)
 
 Dual-teacher classes (newest first date, then id). The current ones were found by
 ``ix_live_classes_last_date`` and all sorted (a city's 20,000 classes: 51 ms; all of them: 30 ms;
-one subject's: 9 ms). ``(first_date)`` and ``(subject, first_date)``: 0.02-0.08 ms.
+one subject's: 9 ms). ``(first_date, id)`` and ``(subject, first_date, id)``: 0.02-0.08 ms.
 
 Revision ID: 2b7e94c0a1d5
 Revises: 8f3a61c2d9b4
@@ -29,9 +30,9 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index('ix_teacher_exchanges_start', 'teacher_exchanges', ['start_date'])
-    op.create_index('ix_live_classes_first_date', 'live_classes', ['first_date'])
-    op.create_index('ix_live_classes_subject_first_date', 'live_classes', ['subject', 'first_date'])
+    op.create_index('ix_teacher_exchanges_start', 'teacher_exchanges', ['start_date', 'id'])
+    op.create_index('ix_live_classes_first_date', 'live_classes', ['first_date', 'id'])
+    op.create_index('ix_live_classes_subject_first_date', 'live_classes', ['subject', 'first_date', 'id'])
     if op.get_bind().dialect.name == "sqlite":
         # See 0012: an index without statistics may lose its plan.
         op.execute("ANALYZE teacher_exchanges")

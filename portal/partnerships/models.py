@@ -207,10 +207,10 @@ class TeacherExchange(TimestampMixin, db.Model):
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
         CheckConstraint("from_school_id <> to_school_id", name="schools"),
         Index("ix_teacher_exchanges_dates", "start_date", "end_date"),
-        # The list, newest first (start date, then id: the rowid every SQLite index ends with), read
-        # until its page is full: placements mostly begin on a term's first day, and with the dates'
-        # index the thousands of one day were joined and sorted for each page (migration 0017).
-        Index("ix_teacher_exchanges_start", "start_date"),
+        # The list, newest first (start date, then id), read until its page is full: placements
+        # mostly begin on a term's first day, and with the dates' index the thousands of one day
+        # were joined and sorted for each page (migration 0017).
+        Index("ix_teacher_exchanges_start", "start_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

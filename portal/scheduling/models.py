@@ -58,8 +58,8 @@ class LiveClass(TimestampMixin, db.Model):
         # date, then id) read until the page is full (migration 0017).
         Index("ix_live_classes_last_date", "last_date"),
         Index("ix_live_classes_subject_last_date", "subject", "last_date"),
-        Index("ix_live_classes_first_date", "first_date"),
-        Index("ix_live_classes_subject_first_date", "subject", "first_date"),
+        Index("ix_live_classes_first_date", "first_date", "id"),
+        Index("ix_live_classes_subject_first_date", "subject", "first_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
