@@ -94,7 +94,6 @@ class _Memory:
             while len(self.entries) > self.size or (self.kept > KEPT and len(self.entries) > 1):
                 self.kept -= _size(self.entries.popitem(last=False)[1])
 
-
     def put_count(self, key: tuple, generation: int, more: bool) -> None:
         with self.lock:
             self.counts[key] = (generation, more)
