@@ -116,15 +116,23 @@ def _memory() -> _Memory | None:
     return memory
 
 
+def _memory_at_generation() -> tuple[_Memory | None, int | None]:
+    """The process's memory and the database's generation, or (None, None) when nothing may be
+    kept: the memory is off, or there is no generation yet (the row comes with the first
+    resource written, or the migration)."""
+    memory = _memory()
+    if memory is None:
+        return None, None
+    generation = db.session.execute(_GENERATION).scalar()
+    return (memory, generation) if generation is not None else (None, None)
+
+
 def matches_of(q: str) -> Matches | None:
     """The matches of the normalised, non-empty query ``q`` at the database's current generation,
     remembered or read now; None when the search must run in SQL (memory off, no generation
     yet, or more than ``MOST`` matches)."""
-    memory = _memory()
+    memory, generation = _memory_at_generation()
     if memory is None:
-        return None
-    generation = db.session.execute(_GENERATION).scalar()
-    if generation is None:  # the row comes with the first resource written (or the migration)
         return None
     found = memory.get(q)
     if found is None or found.generation != generation:
@@ -144,11 +152,8 @@ def public_more_than(filters: dict, limit: int) -> bool:
     Why: the count of a list without a query reads up to ``limit`` + 1 of the resources that
     person may see, each through the visibility rule (the library's first page, 200,000
     resources: 1.7 ms of its 8 ms)."""
-    memory = _memory()
+    memory, generation = _memory_at_generation()
     if memory is None:
-        return False
-    generation = db.session.execute(_GENERATION).scalar()
-    if generation is None:
         return False
     key = (tuple(filters.items()), limit)
     found = memory.counts.get(key)

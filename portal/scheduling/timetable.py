@@ -445,9 +445,6 @@ def special_days(first: date, last: date, county_id: int | None) -> list[Special
     return list(by_day.values())
 
 
-# --- upcoming sessions (home panel) ------------------------------------------------------------
-
-
 # --- the term overview -------------------------------------------------------------------------
 
 
