@@ -115,6 +115,9 @@ def _clean(app):
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+    from portal.core import cache
+
+    cache.clear()  # the rows went without the ORM: nothing kept of them may outlive them
     ctx.pop()
     app.config.clear()
     app.config.update(saved)
@@ -238,8 +241,12 @@ class IsolatedSocket:
 
 @pytest.fixture
 def count_queries(app):
-    """Count SQL statements run inside the block: ``with count_queries() as counter: ...``."""
+    """Count SQL statements run inside the block: ``with count_queries() as counter: ...``. What
+    pages keep between requests (``cache.kept``) is off in a test that counts: the count is that of
+    the request that does the work."""
     from contextlib import contextmanager
+
+    app.config["PAGE_CACHE_SECONDS"] = 0
 
     @contextmanager
     def _count():

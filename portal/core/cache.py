@@ -17,6 +17,11 @@ observations (seconds on SQLite), so one computation serves every viewer of the 
 The page says when its figures were computed ("as of"). What depends on who looks is never
 cached: of the top resources only the scope's ranking is kept, which of them the viewer may see is
 asked on each view. Tests run with the cache off unless they turn it on.
+
+The same generations serve a second, strict store (``kept``): what a page shows that is a pure
+function of the records and of keys the caller names (a week timetable as one viewer sees it on
+one day), never served stale. It has a generation of its own (``TIMETABLES``): a resource download
+or an attendance mark must not throw away every school's week.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import event, func, inspect, select
@@ -35,9 +41,9 @@ from .pagination import Page, page_args
 
 log = logging.getLogger(__name__)
 
-GENERATION_KEY = "portal:supervision:generation"
 MAX_ENTRIES = 1024  # a scope's figures, the pages of the lists behind them that were opened, and the
 # written-out rows of those lists (a few KB each): room enough that viewing lists does not push out the figures
+MAX_KEPT = 512  # week timetables as their viewers saw them (10-40 KB each)
 # The tables whose records the figures are computed from.
 WATCHED_TABLES = frozenset({
     "users", "schools", "counties", "terms", "classrooms", "calendar_days", "bell_schedules",
@@ -54,10 +60,29 @@ IRRELEVANT_COLUMNS = {
     "users": frozenset({"last_login_at", "password_hash", "session_nonce", "locale", "must_change_password"}),
 }
 
+
+class Watch(NamedTuple):
+    """A generation number and the tables (less some of their columns) whose changes bump it."""
+
+    name: str  # the key in Redis is portal:<name>:generation
+    tables: frozenset[str]
+    ignored: dict[str, frozenset[str]]
+
+
+FIGURES = Watch("supervision", WATCHED_TABLES, IRRELEVANT_COLUMNS)
+# What a week timetable shows: the sessions, their classes and receiving classrooms, the names of
+# schools, classrooms and people, the bell schedules and the calendar's special days.
+TIMETABLES = Watch("timetables", frozenset({
+    "live_sessions", "live_classes", "receiving_classrooms", "classrooms", "schools", "users",
+    "bell_schedules", "bell_periods", "calendar_days",
+}), IRRELEVANT_COLUMNS)
+WATCHES = (FIGURES, TIMETABLES)
+
 _lock = threading.Lock()
-_local_generation = 0
+_local_generations = dict.fromkeys((watch.name for watch in WATCHES), 0)
 _entries: OrderedDict = OrderedDict()  # key -> (generation, stored at, value)
 _computing: dict = {}  # key -> the lock held while that key's value is computed
+_kept: OrderedDict = OrderedDict()  # key -> (generation, stored at, value): ``kept``'s store
 
 
 def _table_of(obj) -> str | None:
@@ -65,25 +90,34 @@ def _table_of(obj) -> str | None:
     return getattr(table, "name", None)
 
 
-def _changes_figures(obj, updated: bool) -> bool:
+def _changes(watch: Watch, obj, updated: bool) -> bool:
     table = _table_of(obj)
-    if table not in WATCHED_TABLES:
+    if table not in watch.tables:
         return False
-    ignored = IRRELEVANT_COLUMNS.get(table)
+    ignored = watch.ignored.get(table)
     if not updated or not ignored:
         return True
     return any(attr.history.has_changes() for attr in inspect(obj).attrs if attr.key not in ignored)
 
 
+def _changed(session) -> set[str]:
+    """The names of the generations this session's transaction has changed so far."""
+    return session.info.setdefault("cache_changed", set())
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session, _context) -> None:
     # after_flush still sees what the flush wrote: new, dirty, deleted and each attribute's history
-    if session.info.get("supervision_changed"):
+    changed = _changed(session)
+    unseen = [watch for watch in WATCHES if watch.name not in changed]
+    if not unseen:
         return
     for obj, updated in (*((o, False) for o in session.new), *((o, True) for o in session.dirty),
                          *((o, False) for o in session.deleted)):
-        if _changes_figures(obj, updated):
-            session.info["supervision_changed"] = True
+        for watch in unseen:
+            if watch.name not in changed and _changes(watch, obj, updated):
+                changed.add(watch.name)
+        if len(changed) == len(WATCHES):
             return
 
 
@@ -91,27 +125,28 @@ def _note_changes(session, _context) -> None:
 def _note_bulk(state) -> None:
     if not (state.is_update or state.is_delete):
         return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in WATCHED_TABLES:
-        state.session.info["supervision_changed"] = True
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    for watch in WATCHES:
+        if table in watch.tables:
+            _changed(state.session).add(watch.name)
 
 
 def note_change(session=None) -> None:
     """A write the ORM does not see (rows inserted on the session's connection) changes the
-    figures: they are computed again once this transaction commits."""
-    (session or db.session).info["supervision_changed"] = True
+    figures and anything kept: they are computed again once this transaction commits."""
+    _changed(session or db.session).update(watch.name for watch in WATCHES)
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_on_commit(session) -> None:
-    if session.info.pop("supervision_changed", False):
-        bump()
+    for name in session.info.pop("cache_changed", ()):
+        bump(name)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session) -> None:
     # A rollback undoes the whole transaction: nothing of it changed the figures.
-    session.info.pop("supervision_changed", None)
+    session.info.pop("cache_changed", None)
 
 
 def _redis():
@@ -130,27 +165,33 @@ def _redis():
     return client
 
 
-def bump() -> None:
-    global _local_generation
+def _key(name: str) -> str:
+    return f"portal:{name}:generation"
+
+
+GENERATION_KEY = _key(FIGURES.name)
+
+
+def bump(name: str = FIGURES.name) -> None:
     with _lock:
-        _local_generation += 1  # the entries stay, stale: served while their successor is computed
-    client = _redis() if _enabled() else None
+        _local_generations[name] += 1  # the entries stay, stale: served while their successor is computed
+    client = _redis() if _enabled(name) else None
     if client is not None:
         try:
-            client.incr(GENERATION_KEY)
+            client.incr(_key(name))
         except Exception:  # noqa: BLE001  Redis down: this process is invalidated; the TTL bounds the others
-            log.warning("could not bump the dashboard cache generation in Redis", exc_info=True)
+            log.warning("could not bump the %s cache generation in Redis", name, exc_info=True)
 
 
-def generation() -> str:
+def generation(name: str = FIGURES.name) -> str:
     client = _redis()
     if client is not None:
         try:
-            return f"r{int(client.get(GENERATION_KEY) or 0)}.{_local_generation}"
+            return f"r{int(client.get(_key(name)) or 0)}.{_local_generations[name]}"
         except Exception:  # noqa: BLE001
-            log.warning("could not read the dashboard cache generation from Redis", exc_info=True)
+            log.warning("could not read the %s cache generation from Redis", name, exc_info=True)
             return f"down.{time.monotonic_ns()}"  # never matches: computed fresh
-    return f"l{_local_generation}"
+    return f"l{_local_generations[name]}"
 
 
 def seconds() -> int:
@@ -158,9 +199,16 @@ def seconds() -> int:
     return int(current_app.config.get("DASHBOARD_CACHE_SECONDS", default))
 
 
-def _enabled() -> bool:
+def kept_seconds() -> int:
+    """How long ``kept`` keeps a value at most (PAGE_CACHE_SECONDS, default 600; 0: off). Only a
+    bound for writes no hook sees (a hand-made change in the database): the generation already drops
+    every value on a change of its tables."""
+    return int(current_app.config.get("PAGE_CACHE_SECONDS", 600))
+
+
+def _enabled(name: str = FIGURES.name) -> bool:
     try:
-        return seconds() > 0
+        return (seconds() if name == FIGURES.name else kept_seconds()) > 0
     except RuntimeError:  # no application
         return False
 
@@ -236,6 +284,33 @@ def cached_page(key: tuple, stmt, default_per_page: int, total: int | None = Non
     return Page(items=items, total=total, page=number, per_page=per_page)
 
 
+def kept(key: tuple, compute, watch: Watch = TIMETABLES):
+    """``compute()``, or what it returned for ``key`` in ``watch``'s present generation and within
+    ``kept_seconds()``. Never a stale value: what a page shows right after its own change must be
+    that change. ``key`` names everything the value depends on besides the records of ``watch``'s
+    tables (whose view, which day, which language); the value is shared between the requests
+    that ask for the same key: never change it."""
+    ttl = kept_seconds()
+    if ttl <= 0:
+        return compute()
+    current = generation(watch.name)
+    key = (watch.name, *key)
+    with _lock:
+        found = _kept.get(key)
+        if _is_fresh(found, current, ttl):
+            _kept.move_to_end(key)
+            return found[2]
+    started = time.monotonic()
+    value = compute()
+    with _lock:
+        _kept[key] = (current, started, value)
+        _kept.move_to_end(key)
+        while len(_kept) > MAX_KEPT:
+            _kept.popitem(last=False)
+    return value
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _kept.clear()

@@ -7,11 +7,13 @@ import io
 from datetime import date
 
 from flask import abort, render_template, request, send_file
+from flask_babel import get_locale
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..accounts.models import User
+from ..core import cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, require, require_roles
 from ..core.errors import NotFound
 from ..core.exports import XLSX_MIMETYPE, cell_text, header_row
@@ -48,10 +50,23 @@ def _monday():
     return timetable.monday_of(day)
 
 
-def _render(kind: str, subject, week: timetable.Week, school, *, mine: bool = False):
-    can_school = school is not None and timetable.can_view_school_week(current_user, school)
-    head = week_head(kind, subject, week, school, mine=mine, can_school=can_school)
-    grid = week_grid(current_user._get_current_object(), week, school.id if school else None, head.words)
+def _render(kind: str, subject, load_week, school, *, mine: bool = False):
+    """The week page. Its heading and days are kept (``cache.kept``) per view, week, viewer, day
+    and language until a record they show changes: a school's week reaches dozens of schools,
+    classrooms and people, and is opened again and again while nothing in it changes."""
+    user = current_user._get_current_object()
+    monday = _monday()
+
+    def build():
+        week = load_week(monday)
+        can_school = school is not None and timetable.can_view_school_week(user, school)
+        head = week_head(kind, subject, week, school, mine=mine, can_school=can_school)
+        return head, week_grid(user, week, school.id if school else None, head.words)
+
+    # The viewer by what the links and the school's-week link depend on (role, school, county).
+    key = ("week", request.endpoint, kind, subject.id, mine, monday, user.id, user.role, user.school_id, user.county_id,
+           str(get_locale()), local_today(), request.script_root)
+    head, grid = cache.kept(key, build)
     return render_template("scheduling/week.html", head=head, grid=grid)
 
 
@@ -73,11 +88,10 @@ def teacher_timetable(user_id: int):
 
 
 def _teacher_week(teacher: User, *, mine: bool):
-    monday = _monday()
     school = timetable.week_school(teacher.school_id)
-    week = timetable.week_of(timetable.TEACHER_CLASSES, monday, teacher.school_id,
-                             school.county_id if school else None, {"owner": teacher.id})
-    return _render("teacher", teacher, week, school, mine=mine)
+    return _render("teacher", teacher, lambda monday: timetable.week_of(
+        timetable.TEACHER_CLASSES, monday, teacher.school_id, school.county_id if school else None,
+        {"owner": teacher.id}), school, mine=mine)
 
 
 @bp.route("/timetable/classrooms/<id:classroom_id>")
@@ -85,9 +99,9 @@ def _teacher_week(teacher: User, *, mine: bool):
 def classroom_timetable(classroom_id: int):
     classroom = db.get_or_404(Classroom, classroom_id)
     require(timetable.can_view_classroom_week(current_user, classroom))
-    week = timetable.week_of(timetable.CLASSROOM_CLASSES, _monday(), classroom.school_id,
-                             classroom.school.county_id, {"owner": classroom.id})
-    return _render("classroom", classroom, week, classroom.school)
+    return _render("classroom", classroom, lambda monday: timetable.week_of(
+        timetable.CLASSROOM_CLASSES, monday, classroom.school_id, classroom.school.county_id,
+        {"owner": classroom.id}), classroom.school)
 
 
 @bp.route("/timetable/schools/<id:school_id>")
@@ -97,8 +111,8 @@ def school_timetable(school_id: int):
     if school is None:
         abort(404)
     require(timetable.can_view_school_week(current_user, school))
-    week = timetable.week_of(timetable.SCHOOL_CLASSES, _monday(), school.id, school.county_id, {"owner": school.id})
-    return _render("school", school, week, school)
+    return _render("school", school, lambda monday: timetable.week_of(
+        timetable.SCHOOL_CLASSES, monday, school.id, school.county_id, {"owner": school.id}), school)
 
 
 def _term() -> Term:
