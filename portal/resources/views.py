@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from typing import NamedTuple
 
 from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, login_required
 from jinja2.filters import do_filesizeformat as filesizeformat
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -91,39 +90,43 @@ def _choice(value, choices):
     return value if value in choices else None
 
 
-class Card(NamedTuple):
-    """A card of the list with its words worked out (templates/resources/index.html)."""
-
-    url: str
-    title: str
-    kind: str
-    facts: str  # subject · stage · grade · edition
-    visibility: str | None  # the level, when not public
-    byline: str  # owner · school · date
-    stats: Markup  # rating, downloads, link or size
-
-
 _STAT, _DOT = Markup("<span>%s</span>"), Markup(" · ")
 
 
-def _cards(items: list[services.ResourceCard]) -> list[Card]:
-    """The page's cards, their labels and sentences translated once per page: a label, a filter
-    or a filled-in translation for each field of 20 cards in the template cost more than the
-    rest of the list."""
+def _escaped_labels(mapping: dict) -> dict[str, str]:
+    """A label catalogue in the request's language, each label escaped for HTML (kept per
+    catalogue and language as ``translated`` keeps them)."""
+    catalogue = translated(mapping)
+    found = _ESCAPED.get(id(catalogue))
+    if found is None or found[0] is not catalogue:
+        if len(_ESCAPED) >= 64:
+            _ESCAPED.clear()
+        found = _ESCAPED[id(catalogue)] = (catalogue, {code: str(escape(text)) for code, text in catalogue.items()})
+    return found[1]
+
+
+_ESCAPED: dict[int, tuple] = {}
+
+
+def _cards(items: list[services.ResourceCard]) -> Markup:
+    """The page's cards as HTML, written here rather than by the template: their labels and
+    sentences translated and escaped once per page, each card one string. Twenty cards of a dozen
+    values each, looked up and escaped one by one in the template, cost more than the rest of the
+    list's page. The markup is the one ``resources/index.html`` had, character for character."""
     link = url_for_ids("resources.resource", "resource_id")
     kinds, subjects, stages, grades, editions, levels = (
-        translated(mapping) for mapping in (RESOURCE_KIND_LABELS, SUBJECT_LABELS, STAGE_LABELS, GRADE_LABELS,
-                                            EDITION_LABELS, VISIBILITY_LABELS))
+        _escaped_labels(mapping) for mapping in (RESOURCE_KIND_LABELS, SUBJECT_LABELS, STAGE_LABELS, GRADE_LABELS,
+                                                 EDITION_LABELS, VISIBILITY_LABELS))
     rating, downloads = safe_translation(_("Rating: %(r)s / 5")), safe_translation(_("Downloads: %(n)d"))
     a_link = safe_translation(_("Link"))
     cards = []
     for r in items:
-        facts = [subjects.get(r.subject, r.subject), stages.get(r.stage, r.stage)]
+        facts = [subjects.get(r.subject) or escape(r.subject), stages.get(r.stage) or escape(r.stage)]
         if r.grade:
-            facts.append(grades.get(r.grade, str(r.grade)))
+            facts.append(grades.get(r.grade) or str(r.grade))
         if r.edition:
-            facts.append(editions.get(r.edition, r.edition))
-        byline = [r.owner_name] if r.school_name is None else [r.owner_name, r.school_name]
+            facts.append(editions.get(r.edition) or escape(r.edition))
+        byline = escape(r.owner_name) if r.school_name is None else f"{escape(r.owner_name)} · {escape(r.school_name)}"
         stats = [downloads % {"n": r.download_count}]
         if r.rating:
             stats.insert(0, rating % {"r": r.rating})
@@ -131,11 +134,17 @@ def _cards(items: list[services.ResourceCard]) -> list[Card]:
             stats.append(a_link)
         elif r.size is not None:
             stats.append(filesizeformat(r.size))
-        cards.append(Card(link(r.id), r.title, kinds.get(r.kind, r.kind), " · ".join(facts),
-                          None if r.visibility == "public" else levels.get(r.visibility, r.visibility),
-                          " · ".join((*byline, format_local_date(r.created_at))),
-                          _DOT.join(_STAT % stat for stat in stats)))
-    return cards
+        level = "" if r.visibility == "public" else (
+            f' <span class="tag">{levels.get(r.visibility) or escape(r.visibility)}</span>')
+        cards.append(
+            f'  <li class="card resource-card">\n'
+            f'    <h2><a href="{escape(link(r.id))}">{escape(r.title)}</a></h2>\n'
+            f'    <p class="muted"><span class="tag">{kinds.get(r.kind) or escape(r.kind)}</span> '
+            f'{" · ".join(facts)}{level}</p>\n'
+            f'    <p>{byline} · {format_local_date(r.created_at)}</p>\n'
+            f'    <p class="muted resource-stats">{_DOT.join(_STAT % stat for stat in stats)}</p>\n'
+            f'  </li>\n')
+    return Markup("".join(cards))  # noqa: S704  (every value in it escaped here)
 
 
 @bp.route("/resources")
