@@ -93,6 +93,31 @@ def test_the_list_filters_searches_and_shows_mine(client, make, teacher):
     assert titles("?subject=nope&grade=99&kind=%00&sort=x") == {"小学数学分数教案", "初中英语阅读课件", "我的语文学案"}
 
 
+def test_the_filter_form_shows_each_lists_values_in_the_viewers_language(client, make, teacher, db):
+    def form(query: str) -> str:
+        page = client.get("/resources" + query).get_data(as_text=True)
+        return page.split('role="search">')[1].split("</form>")[0]
+
+    math = form("?subject=math&grade=5&q=分数&mine=y")
+    assert '<option selected value="math">Mathematics</option>' in math and 'value="分数"' in math
+    assert '<option selected value="5">' in math and 'checked' in math
+    chinese = form("?subject=chinese&sort=date")
+    assert '<option selected value="chinese">' in chinese and '<option selected value="math">' not in chinese
+    assert '<option selected value="date">' in chinese and 'value="分数"' not in chinese and "checked" not in chinese
+    assert form("?q=%3Cb%3E").count('value="&lt;b&gt;"') == 1  # typed text escaped, kept or not
+    teacher.locale = "zh_Hans_CN"
+    db.session.commit()
+    assert '<option selected value="math">数学</option>' in form("?subject=math&grade=5&q=分数&mine=y")
+
+
+def test_every_filter_of_the_form_is_in_the_kept_forms_key(app):
+    from portal.resources import views
+    from portal.resources.forms import FilterForm
+
+    with app.test_request_context("/resources"):
+        assert set(views._FILTER_FIELDS) == set(FilterForm().data)
+
+
 def test_the_list_query_count_does_not_grow(client, make, teacher, count_queries):
     def fill(n):
         for i in range(n):
