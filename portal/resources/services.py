@@ -421,7 +421,10 @@ def record_view(user: User, resource: Resource, seen: MutableMapping[str, int] |
         while len(seen) >= MAX_SEEN:
             del seen[min(seen, key=seen.get)]
         seen[key] = int(now)
-    db.session.execute(
+    # On the session's connection, not through the session: the ORM's hooks (core/cache.py) would
+    # take any UPDATE of resources for a change of the bureau's figures, which no figure reads the
+    # view count for, and throw them away (seconds to compute again at city scale) on every view.
+    db.session.connection().execute(
         Resource.__table__.update().where(Resource.id == resource.id).values(view_count=Resource.view_count + 1)
     )
     return True

@@ -265,6 +265,25 @@ def test_the_detail_page_counts_a_view_once_and_not_for_the_owner(db, client, ma
     assert mine.view_count == 0
 
 
+def test_a_view_keeps_the_bureaus_figures_and_a_download_drops_them(app, db, client, make, teacher, cache_on):
+    """No figure reads the view count: a view must not throw the city's figures away (seconds to
+    compute again); a download is counted by them."""
+    resource = make.resource(make.user("teacher"), title="分数的意义")
+    with app.test_request_context():
+        before = cache_on.generation()
+    assert client.get(f"/resources/{resource.id}").status_code == 200
+    db.session.refresh(resource)
+    assert resource.view_count == 1
+    with app.test_request_context():
+        assert cache_on.generation() == before
+    make.resource_version(resource)
+    with app.test_request_context():
+        before = cache_on.generation()
+    assert client.get(f"/resources/{resource.id}/download").status_code == 200
+    with app.test_request_context():
+        assert cache_on.generation() != before
+
+
 def test_owner_changes_metadata_and_visibility(db, client, auth, make, teacher):
     community = make.community("teacher", leader=make.user("teacher"))
     make.member(community, user=teacher)
