@@ -9,6 +9,7 @@ from sqlalchemy import Date, and_, bindparam, case, false, literal, or_, select,
 
 from ..communities.models import Community, Membership
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
+from ..core.models import plain_rows
 from ..core.timeutil import local_today
 from ..extensions import db
 from ..partnerships.models import Partnership, PartnershipSchool
@@ -124,10 +125,9 @@ def _audiences_of(user) -> tuple[list[int], list[int]]:
     """The active communities the person is an active member of, and the partnerships active
     today of their school (as lead or member): one query."""
     if user.school_id is None:
-        rows = db.session.execute(_AUDIENCES[False], {"user": user.id})
+        rows = plain_rows(_AUDIENCES[False], {"user": user.id})
     else:
-        rows = db.session.execute(_AUDIENCES[True], {"user": user.id, "school": user.school_id,
-                                                     "today": local_today()})
+        rows = plain_rows(_AUDIENCES[True], {"user": user.id, "school": user.school_id, "today": local_today()})
     found: dict[str, list[int]] = {"community": [], "pairing": []}
     for kind, target in rows:
         found[kind].append(target)

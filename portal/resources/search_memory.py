@@ -33,6 +33,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 
+from ..core.models import plain_rows
 from ..extensions import db
 from .models import Resource, ResourceAudience, ResourceSearchState
 from .search import search_clause, search_of, title_match
@@ -123,7 +124,7 @@ def _memory_at_generation() -> tuple[_Memory | None, int | None]:
     memory = _memory()
     if memory is None:
         return None, None
-    generation = db.session.execute(_GENERATION).scalar()
+    generation = plain_rows(_GENERATION, {}).scalar()
     return (memory, generation) if generation is not None else (None, None)
 
 

@@ -31,7 +31,7 @@ from ..core.errors import Conflict, Invalid, NotAllowed
 from ..core.i18n import lazy_gettext as _l
 from ..core.labels import SUBJECT_LABELS
 from ..core.locking import check_version
-from ..core.models import utcnow
+from ..core.models import plain_rows, utcnow
 from ..core.pagination import Page
 from ..core.sanitize import clean_text
 from ..core.timeutil import local_today
@@ -566,8 +566,11 @@ def _rows_by_id(visibility: tuple, cards: bool, ids: list[int], values: dict) ->
     """``ResourceCard`` rows (or resources with their current version) of ``ids``, in their order."""
     if not ids:
         return []
-    result = db.session.execute(_by_id_statement(visibility, cards), {**values, "ids": ids})
-    found = {row.id: row for row in (result.scalars() if not cards else map(ResourceCard._make, result))}
+    if cards:  # plain rows (core/models.plain_rows), read on every search
+        found = {row.id: row for row in map(ResourceCard._make, plain_rows(_by_id_statement(visibility, True),
+                                                                            {**values, "ids": ids}))}
+    else:
+        found = {r.id: r for r in db.session.execute(_by_id_statement(visibility, False), {**values, "ids": ids}).scalars()}
     return [found[i] for i in ids if i in found]
 
 
@@ -619,20 +622,21 @@ def resource_page(
     params = {**values, **searched, **filters}
     if count_up_to is not None:
         params["count_up_to"] = count_up_to + 1
+    run = plain_rows if cards else db.session.execute  # cards: columns, read as plain rows
     if _counts_on_page(how):
-        found = db.session.execute(rows, {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
+        found = run(rows, {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
         if found:
             total = found[0][-1]
         else:  # past the last page (or nothing matches: then the count is quick)
-            total = db.session.execute(count, params).scalar_one() if page > 1 else 0
+            total = plain_rows(count, params).scalar_one() if page > 1 else 0
         items = [ResourceCard._make(row[:-1]) for row in found] if cards else [row[0] for row in found]
     else:
         if (count_up_to is not None and how == "all" and visibility[0] != "nobody"
                 and public_more_than(filters, count_up_to)):
             total = count_up_to + 1  # as the count stops: more than count_up_to
         else:
-            total = db.session.execute(count, params).scalar_one()
-        result = db.session.execute(rows, {**params, "limit": per_page, "offset": (page - 1) * per_page})
+            total = plain_rows(count, params).scalar_one()
+        result = run(rows, {**params, "limit": per_page, "offset": (page - 1) * per_page})
         items = [ResourceCard._make(row) for row in result] if cards else list(result.scalars())
     more = count_up_to is not None and total > count_up_to
     return Page(items=items, total=count_up_to if more else total, page=page, per_page=per_page, more=more)
