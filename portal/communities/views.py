@@ -26,6 +26,7 @@ from ..core.labels import (
     SUBJECT_LABELS,
     translated,
 )
+from ..core.models import plain_rows
 from ..core.pagination import page_of
 from ..core.sanitize import LIKE_ESCAPE, like_text, strip_controls
 from ..core.templating import format_local_datetime, nav_item, url_for_ids
@@ -286,9 +287,9 @@ def show_community(community_id: int):
     community, membership = load_community(community_id)
     readable = can_read_community(current_user, community, membership)
     params = {"community_id": community.id}
-    upcoming = db.session.execute(_UPCOMING, {**params, "now": local_now()}).all()
-    threads = db.session.execute(_LATEST_THREADS, params).all() if readable else []
-    core = db.session.execute(_CORE, params).all()
+    upcoming = plain_rows(_UPCOMING, {**params, "now": local_now()}).all()  # columns: plain rows
+    threads = plain_rows(_LATEST_THREADS, params).all() if readable else []
+    core = plain_rows(_CORE, params).all()
     can_join = can_ask_to_join(current_user, community, membership)
     return render_template(
         "communities/community.html",
