@@ -136,6 +136,30 @@ def cache_on(app):
 
 
 @pytest.fixture
+def cache_redis(app):
+    """The caches' generations (core/cache.py) in a local Redis, as with REDIS_URL in production:
+    yields a client of that Redis to act as another process. Skips without a Redis on 127.0.0.1;
+    one such test at a time across workers (another's commits would bump the same keys)."""
+    import redis
+
+    from .workers import redis_turn
+
+    url = "redis://127.0.0.1:6379/8"
+    try:
+        other = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+        other.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    with redis_turn():
+        app.config["REDIS_URL"] = url  # restored with the rest of the config after the test
+        app.extensions.pop("supervision_redis", None)
+        try:
+            yield other
+        finally:
+            app.extensions.pop("supervision_redis", None)
+
+
+@pytest.fixture
 def db(app):
     return _db
 

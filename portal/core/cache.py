@@ -255,10 +255,7 @@ def cached(key: tuple, compute):
         started = time.monotonic()
         value = compute()
         with _lock:
-            _entries[key] = (current, started, value)
-            _entries.move_to_end(key)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
+            _put(_entries, key, (current, started, value), MAX_ENTRIES)
             if len(_computing) > 2 * MAX_ENTRIES:  # one lock per key ever asked for: keep those in use
                 for gone in [k for k, lock in _computing.items() if k not in _entries and not lock.locked()]:
                     del _computing[gone]
@@ -303,11 +300,17 @@ def kept(key: tuple, compute, watch: Watch = TIMETABLES):
     started = time.monotonic()
     value = compute()
     with _lock:
-        _kept[key] = (current, started, value)
-        _kept.move_to_end(key)
-        while len(_kept) > MAX_KEPT:
-            _kept.popitem(last=False)
+        _put(_kept, key, (current, started, value), MAX_KEPT)
     return value
+
+
+def _put(store: OrderedDict, key: tuple, entry: tuple, limit: int) -> None:
+    """Keep ``entry`` under ``key`` as the newest of ``store``, the oldest dropped past ``limit``
+    (the caller holds ``_lock``)."""
+    store[key] = entry
+    store.move_to_end(key)
+    while len(store) > limit:
+        store.popitem(last=False)
 
 
 def clear() -> None:
