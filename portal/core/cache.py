@@ -76,7 +76,11 @@ TIMETABLES = Watch("timetables", frozenset({
     "live_sessions", "live_classes", "receiving_classrooms", "classrooms", "schools", "users",
     "bell_schedules", "bell_periods", "calendar_days",
 }), IRRELEVANT_COLUMNS)
-WATCHES = (FIGURES, TIMETABLES)
+# Whom a person's shared resources reach: their memberships of communities and their school's partnerships.
+AUDIENCES = Watch("audiences", frozenset({
+    "community_members", "communities", "partnerships", "partnership_schools",
+}), {})
+WATCHES = (FIGURES, TIMETABLES, AUDIENCES)
 
 _lock = threading.Lock()
 _local_generations = dict.fromkeys((watch.name for watch in WATCHES), 0)
@@ -288,7 +292,7 @@ def kept(key: tuple, compute, watch: Watch = TIMETABLES):
     tables (whose view, which day, which language); the value is shared between the requests
     that ask for the same key: never change it."""
     ttl = kept_seconds()
-    if ttl <= 0:
+    if ttl <= 0 or _changing(watch):
         return compute()
     current = generation(watch.name)
     key = (watch.name, *key)
@@ -302,6 +306,16 @@ def kept(key: tuple, compute, watch: Watch = TIMETABLES):
     with _lock:
         _put(_kept, key, (current, started, value), MAX_KEPT)
     return value
+
+
+def _changing(watch: Watch) -> bool:
+    """Whether this request's own transaction has changed (or is about to flush a change to) the
+    tables of ``watch``: what it reads must then be read, not kept, since the generation moves
+    only once the change commits."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # as the read would have (autoflush, or core/models.plain_rows)
+    return watch.name in session.info.get("cache_changed", ())
 
 
 def _put(store: OrderedDict, key: tuple, entry: tuple, limit: int) -> None:

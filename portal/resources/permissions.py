@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy import Date, and_, bindparam, case, false, literal, or_, select, true, union_all
 
 from ..communities.models import Community, Membership
+from ..core import cache as kept_cache
 from ..core.authz import BUREAU, PRINCIPAL, RESEARCHER, TEACHER, has_role
 from ..core.models import plain_rows
 from ..core.timeutil import local_today
@@ -121,9 +122,16 @@ def _audiences_statement(with_school: bool):
 _AUDIENCES = {False: _audiences_statement(False), True: _audiences_statement(True)}
 
 
-def _audiences_of(user) -> tuple[list[int], list[int]]:
+def _audiences_of(user) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The active communities the person is an active member of, and the partnerships active
-    today of their school (as lead or member): one query."""
+    today of their school (as lead or member): one query, kept (core/cache.kept) per person,
+    school and day until a membership, a community or a partnership changes. Every list,
+    search and page of a shared resource asks; the answer changes a few times a term."""
+    return kept_cache.kept(("audiences", user.id, user.school_id, local_today()), lambda: _read_audiences(user),
+                           kept_cache.AUDIENCES)
+
+
+def _read_audiences(user) -> tuple[tuple[int, ...], tuple[int, ...]]:
     if user.school_id is None:
         rows = plain_rows(_AUDIENCES[False], {"user": user.id})
     else:
@@ -131,7 +139,7 @@ def _audiences_of(user) -> tuple[list[int], list[int]]:
     found: dict[str, list[int]] = {"community": [], "pairing": []}
     for kind, target in rows:
         found[kind].append(target)
-    return sorted(found["community"]), sorted(found["pairing"])
+    return tuple(sorted(found["community"])), tuple(sorted(found["pairing"]))
 
 
 def can_view_resource(user, resource: Resource) -> bool:

@@ -107,3 +107,73 @@ def test_an_ended_partnership_no_longer_shares(db, client, world):
     db.session.commit()
     login(client, people["partner_principal"])
     assert client.get(f"/resources/{resources['pairing'].id}").status_code == 404
+
+
+# --- the person's audiences are kept between requests (permissions._audiences_of) ----------------
+
+
+def listed(client, resource) -> bool:
+    return f'href="/resources/{resource.id}"' in client.get("/resources").get_data(as_text=True)
+
+
+def test_a_request_decided_and_a_community_left_show_on_the_next_list(db, client, world):
+    from portal.communities import services
+    from portal.communities.models import Community, Membership
+
+    people, resources = world
+    login(client, people["non_member"])
+    assert not listed(client, resources["community"])  # pending: not yet a member
+    pending = db.session.query(Membership).filter_by(user_id=people["non_member"].id).one()
+    services.decide_request(people["member"], pending, approve=True)  # the leader lets them in
+    db.session.commit()
+    assert listed(client, resources["community"])
+    services.leave(people["non_member"], db.session.get(Community, pending.community_id))
+    db.session.commit()
+    assert not listed(client, resources["community"])
+
+
+def test_an_ended_partnership_after_a_list_no_longer_shares(db, client, world):
+    from portal.partnerships import services
+    from portal.partnerships.models import Partnership
+    from portal.resources.models import ResourceAudience
+
+    people, resources = world
+    login(client, people["partner_principal"])
+    assert listed(client, resources["pairing"])
+    audience = db.session.query(ResourceAudience).filter(ResourceAudience.partnership_id.isnot(None)).one()
+    services.end_partnership(people["bureau"], db.session.get(Partnership, audience.partnership_id),
+                             local_today() - timedelta(days=1))
+    db.session.commit()
+    assert not listed(client, resources["pairing"])
+    assert client.get(f"/resources/{resources['pairing'].id}").status_code == 404
+
+
+def test_a_partnership_starting_tomorrow_shares_from_tomorrow(db, client, make, world, monkeypatch):
+    from portal.resources import permissions
+
+    people, _resources = world
+    village = people["other_principal"].school
+    tomorrow = local_today() + timedelta(days=1)
+    starting = make.partnership(lead=people["owner"].school, members=[village], start=tomorrow)
+    shared = make.resource(people["owner"], title="明天起共享", visibility="pairing", partnerships=[starting])
+    login(client, people["other_principal"])
+    assert not listed(client, shared)
+    monkeypatch.setattr(permissions, "local_today", lambda: tomorrow)
+    assert listed(client, shared)
+
+
+def test_a_membership_made_in_the_same_transaction_is_seen_at_once(app, db, world):
+    """Nothing kept hides what the request itself has just changed (core/cache.kept)."""
+    from portal.communities.models import Membership
+    from portal.resources.models import ResourceAudience
+
+    people, resources = world
+    person = people["other_principal"]
+    community_id = db.session.query(ResourceAudience.community_id).filter(
+        ResourceAudience.community_id.isnot(None)).scalar()
+    with app.test_request_context():
+        assert not can_view_resource(person, resources["community"])  # read, and kept
+        db.session.add(Membership(community_id=community_id, user_id=person.id, role="member", status="active"))
+        assert can_view_resource(person, resources["community"])  # not yet committed: read again
+        db.session.rollback()
+        assert not can_view_resource(person, resources["community"])
