@@ -27,6 +27,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from itertools import islice
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -68,6 +69,8 @@ class Matches(NamedTuple):
     generation: int
     by_relevance: tuple[Match, ...] | None  # None: more than MOST matches
     by_date: tuple[Match, ...] | None
+    public: int = 0  # how many of them are public (everyone who may see anything sees those)
+    shared: tuple[Match, ...] = ()  # the others, whose visibility depends on the person
 
 
 _GENERATION = select(ResourceSearchState.generation).where(ResourceSearchState.id == 1)
@@ -217,7 +220,8 @@ def _read(q: str, generation: int) -> Matches:
     in_title = [bool(row.in_title) for row in rows]
     by_relevance = tuple([m for m, title in zip(by_date, in_title, strict=True) if title]
                          + [m for m, title in zip(by_date, in_title, strict=True) if not title])
-    return Matches(generation, by_relevance, by_date)
+    shared_ones = tuple(m for m in by_date if m.visibility != "public")
+    return Matches(generation, by_relevance, by_date, len(by_date) - len(shared_ones), shared_ones)
 
 
 def visible_rule(shape: tuple, values: dict) -> Callable[[Match], bool] | None:
@@ -259,6 +263,9 @@ def page_of(matches: Matches, visible: Callable[[Match], bool] | None, filters: 
         get = itemgetter(*(Match._fields.index(name) for name in filters))
         want = tuple(filters.values()) if len(filters) > 1 else next(iter(filters.values()))
         kept = [m for m in rows if get(m) == want and (m[public] == "public" or visible(m))]
-    else:
-        kept = [m for m in rows if m[public] == "public" or visible(m)]
-    return [m[0] for m in kept[offset:offset + limit]], len(kept)
+        return [m[0] for m in kept[offset:offset + limit]], len(kept)
+    # No filter: the count is the public matches plus the others this person may see, and the
+    # page is read until it is full (two-character queries have 1,600 matches, a third not public).
+    total = matches.public + sum(1 for m in matches.shared if visible(m))
+    page = list(islice((m[0] for m in rows if m[public] == "public" or visible(m)), offset, offset + limit))
+    return page, total
