@@ -53,7 +53,7 @@ home_fact("class_ids", select(func.aggregate_strings(cast(_taught.c.id, String),
 
 class Coming(NamedTuple):
     now: datetime
-    rows: list  # of COMING, at most COMING_LIMIT
+    rows: tuple  # of COMING, at most COMING_LIMIT
     class_ids: list[int]  # the person's classes (main teacher or assistant)
 
 
@@ -68,11 +68,16 @@ def coming_sessions(user) -> Coming:
     # no class: which classes the person has comes with the home page's other facts.
     found_ids = facts(user).class_ids
     class_ids = sorted(int(i) for i in found_ids.split(",")) if found_ids else []
-    rows = []
+    rows = ()
     if class_ids:
         tz = portal_tz()
-        start = datetime.combine(now.astimezone(tz).date(), time(0, 0), tz).astimezone(UTC)
-        rows = db.session.connection().execute(COMING, {"class_ids": class_ids, "start": start}).all()
+        today = now.astimezone(tz).date()
+        start = datetime.combine(today, time(0, 0), tz).astimezone(UTC)
+        # The same all day until a session or class changes (core/cache.kept, TIMETABLES): kept
+        # per day and classes; what the time of day decides (which link, "live now") is worked out
+        # per request from the rows.
+        rows = cache.kept(("home-coming", today, tuple(class_ids)), lambda: tuple(
+            db.session.connection().execute(COMING, {"class_ids": class_ids, "start": start}).all()))
     coming = Coming(now, rows, class_ids)
     g.home_coming = (user.id, coming)
     return coming
@@ -119,7 +124,9 @@ def _session_items(user, coming: Coming, words: SessionWords) -> list[dict]:
     now, tz = coming.now, portal_tz()
     today = now.astimezone(tz).date()
     school_id = user.school_id
-    schedules = schedules_of({school_id}).get(school_id, []) if school_id else []
+    schedules = ()
+    if school_id:  # the school's bell schedules, kept until one changes (TIMETABLES)
+        schedules = cache.kept(("home-bells", school_id), lambda: tuple(schedules_of({school_id}).get(school_id, ())))
     on_day: dict = {}
     here: dict = {}  # (day, start, end) -> " · " + the period label
     items = []

@@ -1,10 +1,10 @@
-"""Week pages kept between requests (core/cache.py ``kept``): what the next view shows after a
-change, to whom, on which day. The store is on in the suite, as in production."""
+"""Week pages and the home page's sessions kept between requests (core/cache.py ``kept``): what the
+next view shows after a change, to whom, on which day. The store is on in the suite, as in production."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -127,6 +127,33 @@ def test_each_language_gets_its_own_words(db, w, client, auth):
     db.session.commit()
     html = client.get(f"/timetable?week={WEEK}").get_data(as_text=True)
     assert "Period 3" not in html and "第3节" in html
+
+
+def test_the_homes_sessions_follow_a_cancellation_new_bells_and_the_day(db, w, client, auth, monkeypatch):
+    from portal.scheduling import home
+
+    live_class = schedule(w, first=date(2026, 9, 7), last=date(2026, 10, 12))
+    monkeypatch.setattr(home, "utcnow", lambda: datetime(2026, 9, 14, 0, 0, tzinfo=UTC))  # Monday 08:00 local
+    auth.login(w["assistant"].username)
+    html = client.get("/").get_data(as_text=True)
+    assert "Today 10:00–10:40 · Period 4" in html and "Cancelled" not in html
+
+    monday = db.session.query(LiveSession).filter_by(live_class_id=live_class.id,
+                                                     occurrence_date=date(2026, 9, 14)).one()
+    services.cancel_session(w["bureau"], monday, note="")
+    db.session.commit()
+    assert "Today 10:00–10:40 · Period 4 · Cancelled" in client.get("/").get_data(as_text=True)
+
+    existing = db.session.query(BellSchedule).filter_by(school_id=w["village"].id).one()
+    org_services.save_bell_schedule(w["bureau"], existing, school=w["village"], name="冬季作息", from_month_day=None,
+                                    to_month_day=None, periods=org_services.parse_periods(
+                                        [("1", "09:20", "10:00"), ("2", "10:00", "10:40")]))
+    db.session.commit()
+    assert "09-21 10:00–10:40 · Period 2" in client.get("/").get_data(as_text=True)
+
+    monkeypatch.setattr(home, "utcnow", lambda: datetime(2026, 9, 21, 0, 0, tzinfo=UTC))  # a week later
+    html = client.get("/").get_data(as_text=True)
+    assert "Today 10:00–10:40 · Period 2" in html and "Cancelled" not in html
 
 
 def test_only_what_a_week_shows_drops_the_kept_weeks(db, w, make, app):
