@@ -8,6 +8,7 @@ from typing import NamedTuple
 from flask import url_for
 from sqlalchemy import bindparam, exists, func, select
 
+from ..core import cache
 from ..core.authz import BUREAU
 from ..core.home import facts, home_fact, home_panel, panel_words
 from ..core.i18n import gettext as _
@@ -118,7 +119,10 @@ def communities_panel(user):
     """My communities, or an invitation to join one (the policy wants every rural teacher in one)."""
     if user.role == BUREAU:
         return None
-    rows = db.session.connection().execute(MY_COMMUNITIES, {"user_id": user.id}).all()
+    # Kept until a membership or a community changes (core/cache.kept, AUDIENCES, as the resource
+    # lists' audiences): every visit to the home page asks.
+    rows = cache.kept(("home-communities", user.id), lambda: tuple(
+        db.session.connection().execute(MY_COMMUNITIES, {"user_id": user.id}).all()), cache.AUDIENCES)
     if not rows and user.role not in MAY_JOIN:
         return None
     words = panel_words(_community_words)

@@ -67,3 +67,26 @@ def test_an_empty_panel_says_what_to_do_instead_of_showing_an_empty_list(client,
     mine = panel(client, "My communities")
     assert "You are not in a community yet." in mine and "<li>" not in mine
     assert "No dual-teacher sessions are coming up for you." in panel(client, "dual-teacher sessions")
+
+
+def test_my_communities_follow_an_approval_a_new_name_and_leaving(db, make, client, auth, login_as):
+    """The panel's rows are kept between visits (core/cache.kept): each change shows on the next one."""
+    from portal.communities import services
+    from portal.communities.models import Membership
+
+    leader = make.user("teacher", locale="en")
+    community = make.community(leader=leader, name="数学名师共同体")
+    asker = make.user("teacher", locale="en")
+    make.member(community, asker, status="pending")
+    login_as(asker)
+    assert "Waiting for approval" in panel(client, "My communities")
+    services.decide_request(leader, db.session.query(Membership).filter_by(user_id=asker.id).one(), approve=True)
+    db.session.commit()
+    mine = panel(client, "My communities")
+    assert "数学名师共同体" in mine and "Waiting for approval" not in mine
+    community.name = "小学数学名师共同体"
+    db.session.commit()
+    assert "小学数学名师共同体" in panel(client, "My communities")
+    services.leave(asker, community)
+    db.session.commit()
+    assert "小学数学名师共同体" not in panel(client, "My communities")
