@@ -76,9 +76,10 @@ TIMETABLES = Watch("timetables", frozenset({
     "live_sessions", "live_classes", "receiving_classrooms", "classrooms", "schools", "users",
     "bell_schedules", "bell_periods", "calendar_days",
 }), IRRELEVANT_COLUMNS)
-# Whom a person's shared resources reach: their memberships of communities and their school's partnerships.
+# Whom a person's shared resources reach and where the home page sends them: their memberships of
+# communities, their school's partnerships and those they are responsible for.
 AUDIENCES = Watch("audiences", frozenset({
-    "community_members", "communities", "partnerships", "partnership_schools",
+    "community_members", "communities", "partnerships", "partnership_schools", "partnership_people",
 }), {})
 WATCHES = (FIGURES, TIMETABLES, AUDIENCES)
 

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from flask import url_for
 from sqlalchemy import Date, bindparam, select
 
+from ..core import cache
 from ..core.authz import PRINCIPAL, RESEARCHER
 from ..core.home import home_panel, panel_words
 from ..core.i18n import gettext as _
@@ -68,8 +69,12 @@ def partnerships_panel(user):
     """Principals: the current partnerships of their school, to log what happens."""
     if user.role != PRINCIPAL or user.school_id is None:
         return None
-    rows = db.session.connection().execute(_PRINCIPALS_PARTNERSHIPS, {
-        "user_id": user.id, "school_id": user.school_id, "today": local_today()}).all()
+    today = local_today()
+    # Kept per person, school and day until a partnership, its schools or its people change
+    # (core/cache.kept, AUDIENCES): every visit to a principal's home page asks.
+    rows = cache.kept(("home-partnerships", user.id, user.school_id, today), lambda: tuple(
+        db.session.connection().execute(_PRINCIPALS_PARTNERSHIPS, {
+            "user_id": user.id, "school_id": user.school_id, "today": today}).all()), cache.AUDIENCES)
     words = panel_words(_partnership_words)
     if not rows:
         return {"title": words.title, "items": [], "empty": words.empty}

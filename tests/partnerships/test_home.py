@@ -38,3 +38,29 @@ def test_teacher_home_has_neither_panel(client, login_as, make):
     login_as(make.user("teacher", locale="en"))
     page = client.get("/").get_data(as_text=True)
     assert "My contact schools" not in page and "Log an activity" not in page
+
+
+def test_principal_home_follows_a_new_partnership_a_new_name_and_its_end(db, client, login_as, make):
+    """The panel's rows are kept between visits (core/cache.kept): each change shows on the next one."""
+    from portal.partnerships import services
+
+    lead = make.school("urban")
+    village = make.school("village", county=lead.county)
+    principal = make.user("principal", school=village, locale="en")
+    login_as(principal)
+    assert "Your school is in no partnership yet" in client.get("/").get_data(as_text=True)
+    p = make.partnership(lead=lead, members=[village], start=local_today() - timedelta(days=5), name="城乡结对甲")
+    assert "城乡结对甲" in client.get("/").get_data(as_text=True)
+    p.name = "城乡结对乙"
+    db.session.commit()
+    assert "城乡结对乙" in client.get("/").get_data(as_text=True)
+    services.end_partnership(make.user("bureau"), p, local_today() - timedelta(days=1))
+    db.session.commit()
+    assert "城乡结对乙" not in client.get("/").get_data(as_text=True)
+    from portal.partnerships.models import PartnershipPerson
+
+    other = make.partnership(lead=make.school("urban"), start=local_today() - timedelta(days=5), name="负责的结对")
+    assert "负责的结对" not in client.get("/").get_data(as_text=True)
+    db.session.add(PartnershipPerson(partnership_id=other.id, user_id=principal.id, duty="联络人"))  # another school's
+    db.session.commit()
+    assert "负责的结对" in client.get("/").get_data(as_text=True)
