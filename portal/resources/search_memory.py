@@ -70,7 +70,10 @@ class Matches(NamedTuple):
     by_relevance: tuple[Match, ...] | None  # None: more than MOST matches
     by_date: tuple[Match, ...] | None
     public: int = 0  # how many of them are public (everyone who may see anything sees those)
-    shared: tuple[Match, ...] = ()  # the others, whose visibility depends on the person
+    # The ids of the others, whose visibility depends on the person, by what lets a member see
+    # them: ("owner", user id), ("community", id) for community-visible ones shared there,
+    # ("pairing", id) for pairing-visible ones shared there (see ``reach_keys``).
+    reach: dict[tuple[str, int], frozenset[int]] | None = None
 
 
 _GENERATION = select(ResourceSearchState.generation).where(ResourceSearchState.id == 1)
@@ -220,8 +223,18 @@ def _read(q: str, generation: int) -> Matches:
     in_title = [bool(row.in_title) for row in rows]
     by_relevance = tuple([m for m, title in zip(by_date, in_title, strict=True) if title]
                          + [m for m, title in zip(by_date, in_title, strict=True) if not title])
-    shared_ones = tuple(m for m in by_date if m.visibility != "public")
-    return Matches(generation, by_relevance, by_date, len(by_date) - len(shared_ones), shared_ones)
+    reach: dict[tuple[str, int], set[int]] = {}
+    shared_ones = 0
+    for m in by_date:
+        if m.visibility == "public":
+            continue
+        shared_ones += 1
+        reach.setdefault(("owner", m.owner_id), set()).add(m.id)
+        if m.visibility in ("community", "pairing"):
+            for target in (m.communities if m.visibility == "community" else m.partnerships):
+                reach.setdefault((m.visibility, target), set()).add(m.id)
+    return Matches(generation, by_relevance, by_date, len(by_date) - shared_ones,
+                   {key: frozenset(ids) for key, ids in reach.items()})
 
 
 def visible_rule(shape: tuple, values: dict) -> Callable[[Match], bool] | None:
@@ -247,25 +260,45 @@ def visible_rule(shape: tuple, values: dict) -> Callable[[Match], bool] | None:
     return member
 
 
+def reach_keys(shape: tuple, values: dict) -> tuple[tuple[str, int], ...] | None:
+    """The keys of ``Matches.reach`` whose resources this member may see (their own, those shared
+    with their communities and their school's partnerships); None for the bureau and for nobody,
+    whose rules are not by audience."""
+    if shape[0] != "member":
+        return None
+    return (("owner", values["visible_owner"]),
+            *(("community", c) for c in values.get("visible_communities", ())),
+            *(("pairing", p) for p in values.get("visible_partnerships", ())))
+
+
 _VISIBILITY = Match._fields.index("visibility")
 
 
 def page_of(matches: Matches, visible: Callable[[Match], bool] | None, filters: dict, by_date: bool,
-            offset: int, limit: int) -> tuple[list[int], int]:
+            offset: int, limit: int, reach: tuple | None = None) -> tuple[list[int], int]:
     """The ids of the page (in order) among the matches ``visible`` lets through and ``filters``
     keeps, and how many there are. One comprehension over plain tuples: 1,600 matches cost
-    about as much as reading one page's rows."""
+    about as much as reading one page's rows. ``reach``: the person's ``reach_keys``, when their
+    rule is by audience."""
     if visible is None:
         return [], 0
     rows = matches.by_date if by_date else matches.by_relevance
     public = _VISIBILITY
+    seen = None  # the ids of the matches not public that this member may see
+    if reach is not None and matches.reach is not None:
+        seen = frozenset().union(*(matches.reach.get(key, ()) for key in reach))
     if filters:
         get = itemgetter(*(Match._fields.index(name) for name in filters))
         want = tuple(filters.values()) if len(filters) > 1 else next(iter(filters.values()))
-        kept = [m for m in rows if get(m) == want and (m[public] == "public" or visible(m))]
+        if seen is not None:
+            kept = [m for m in rows if get(m) == want and (m[public] == "public" or m[0] in seen)]
+        else:
+            kept = [m for m in rows if get(m) == want and (m[public] == "public" or visible(m))]
         return [m[0] for m in kept[offset:offset + limit]], len(kept)
-    # No filter: the count is the public matches plus the others this person may see, and the
-    # page is read until it is full (two-character queries have 1,600 matches, a third not public).
-    total = matches.public + sum(1 for m in matches.shared if visible(m))
-    page = list(islice((m[0] for m in rows if m[public] == "public" or visible(m)), offset, offset + limit))
-    return page, total
+    if seen is not None:
+        # No filter: the public matches by number plus those others, and the page read until it is
+        # full (two-character queries have 1,600 matches, a third of them not public).
+        page = islice((m[0] for m in rows if m[public] == "public" or m[0] in seen), offset, offset + limit)
+        return list(page), matches.public + len(seen)
+    kept = [m for m in rows if m[public] == "public" or visible(m)]
+    return [m[0] for m in kept[offset:offset + limit]], len(kept)

@@ -45,7 +45,7 @@ from ..partnerships.services import active_filter
 from .models import EDITIONS, KINDS, VISIBILITIES, Resource, ResourceAudience, ResourceDownload, ResourceVersion
 from .permissions import can_delete_resource, can_edit_resource, can_share, visibility_clause, visibility_of
 from .search import normalise_query, search_clause, search_of, search_order, search_text_of, title_match
-from .search_memory import matches_of, page_of, public_more_than, visible_rule
+from .search_memory import matches_of, page_of, public_more_than, reach_keys, visible_rule
 
 log = logging.getLogger("portal.audit")
 
@@ -613,7 +613,7 @@ def resource_page(
     matches = matches_of(q) if q else None
     if matches is not None:
         ids, total = page_of(matches, visible_rule(visibility, values), filters, order == "date",
-                             (page - 1) * per_page, per_page)
+                             (page - 1) * per_page, per_page, reach_keys(visibility, values))
         items = _rows_by_id(visibility, cards, ids, values)
         more = count_up_to is not None and total > count_up_to
         return Page(items=items, total=count_up_to if more else total, page=page, per_page=per_page, more=more)
