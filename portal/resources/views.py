@@ -24,7 +24,6 @@ from ..core.authz import require
 from ..core.errors import DomainError
 from ..core.forms import form_error
 from ..core.i18n import gettext as _
-from ..core.i18n import safe_translation
 from ..core.labels import (
     EDITION_LABELS,
     GRADE_LABELS,
@@ -93,7 +92,6 @@ def _choice(value, choices):
     return value if value in choices else None
 
 
-_STAT, _DOT = Markup("<span>%s</span>"), Markup(" · ")
 
 
 def _escaped_labels(mapping: dict) -> dict[str, str]:
@@ -120,8 +118,10 @@ def _cards(items: list[services.ResourceCard]) -> Markup:
     kinds, subjects, stages, grades, editions, levels = (
         _escaped_labels(mapping) for mapping in (RESOURCE_KIND_LABELS, SUBJECT_LABELS, STAGE_LABELS, GRADE_LABELS,
                                                  EDITION_LABELS, VISIBILITY_LABELS))
-    rating, downloads = safe_translation(_("Rating: %(r)s / 5")), safe_translation(_("Downloads: %(n)d"))
-    a_link = safe_translation(_("Link"))
+    # Sentences of our catalogue, escaped once, filled with numbers only (Markup's own ``%`` wraps
+    # every value it fills in: a fifth of the cards' time).
+    rating, downloads = str(escape(_("Rating: %(r)s / 5"))), str(escape(_("Downloads: %(n)d")))
+    a_link = str(escape(_("Link")))
     cards = []
     for r in items:
         facts = [subjects.get(r.subject) or escape(r.subject), stages.get(r.stage) or escape(r.stage)]
@@ -132,11 +132,11 @@ def _cards(items: list[services.ResourceCard]) -> Markup:
         byline = escape(r.owner_name) if r.school_name is None else f"{escape(r.owner_name)} · {escape(r.school_name)}"
         stats = [downloads % {"n": r.download_count}]
         if r.rating:
-            stats.insert(0, rating % {"r": r.rating})
+            stats.insert(0, rating % {"r": float(r.rating)})
         if r.is_link:
             stats.append(a_link)
         elif r.size is not None:
-            stats.append(filesizeformat(r.size))
+            stats.append(escape(filesizeformat(r.size)))
         level = "" if r.visibility == "public" else (
             f' <span class="tag">{levels.get(r.visibility) or escape(r.visibility)}</span>')
         cards.append(
@@ -145,7 +145,7 @@ def _cards(items: list[services.ResourceCard]) -> Markup:
             f'    <p class="muted"><span class="tag">{kinds.get(r.kind) or escape(r.kind)}</span> '
             f'{" · ".join(facts)}{level}</p>\n'
             f'    <p>{byline} · {format_local_date(r.created_at)}</p>\n'
-            f'    <p class="muted resource-stats">{_DOT.join(_STAT % stat for stat in stats)}</p>\n'
+            f'    <p class="muted resource-stats"><span>{"</span> · <span>".join(stats)}</span></p>\n'
             f'  </li>\n')
     return Markup("".join(cards))  # noqa: S704  (every value in it escaped here)
 
