@@ -53,7 +53,7 @@ def load_config() -> dict:
         # one as it is taken from the pool. A SQLite file cannot drop; the ping would only cost.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "REDIS_URL": redis_url,
-        # What pages keep between requests (core/cache.py ``kept``: week timetables), at most this long.
+        # What pages keep between requests (core/cache.py ``kept``), at most this long.
         "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 600),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE") or "Asia/Shanghai",
