@@ -18,10 +18,11 @@ The page says when its figures were computed ("as of"). What depends on who look
 cached: of the top resources only the scope's ranking is kept, which of them the viewer may see is
 asked on each view. Tests run with the cache off unless they turn it on.
 
-The same generations serve a second, strict store (``kept``): what a page shows that is a pure
-function of the records and of keys the caller names (a week timetable as one viewer sees it on
-one day), never served stale. It has a generation of its own (``TIMETABLES``): a resource download
-or an attendance mark must not throw away every school's week.
+The same mechanism serves a second, strict kind of store (``kept``): what a page shows that is a
+pure function of the records and of keys the caller names (a week timetable as one viewer sees it
+on one day, a person's communities), never served stale. Its generations are their own
+(``TIMETABLES``, ``AUDIENCES``), each following only the tables behind it: a resource download or
+an attendance mark must not throw away every school's week.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 1024  # a scope's figures, the pages of the lists behind them that were opened, and the
 # written-out rows of those lists (a few KB each): room enough that viewing lists does not push out the figures
-MAX_KEPT = 512  # week timetables as their viewers saw them (10-40 KB each)
 # The tables whose records the figures are computed from.
 WATCHED_TABLES = frozenset({
     "users", "schools", "counties", "terms", "classrooms", "calendar_days", "bell_schedules",
@@ -67,6 +67,7 @@ class Watch(NamedTuple):
     name: str  # the key in Redis is portal:<name>:generation
     tables: frozenset[str]
     ignored: dict[str, frozenset[str]]
+    kept: int = 0  # how many values ``kept`` holds for it at most, the least recently used going first
 
 
 FIGURES = Watch("supervision", WATCHED_TABLES, IRRELEVANT_COLUMNS)
@@ -75,19 +76,20 @@ FIGURES = Watch("supervision", WATCHED_TABLES, IRRELEVANT_COLUMNS)
 TIMETABLES = Watch("timetables", frozenset({
     "live_sessions", "live_classes", "receiving_classrooms", "classrooms", "schools", "users",
     "bell_schedules", "bell_periods", "calendar_days",
-}), IRRELEVANT_COLUMNS)
+}), IRRELEVANT_COLUMNS, kept=1024)  # weeks as their viewers saw them (10-40 KB), home sessions (~1 KB)
 # Whom a person's shared resources reach and where the home page sends them: their memberships of
 # communities, their school's partnerships and those they are responsible for.
 AUDIENCES = Watch("audiences", frozenset({
     "community_members", "communities", "partnerships", "partnership_schools", "partnership_people",
-}), {})
+}), {}, kept=8192)  # a few ids or rows per person and day (~200 bytes)
 WATCHES = (FIGURES, TIMETABLES, AUDIENCES)
 
 _lock = threading.Lock()
 _local_generations = dict.fromkeys((watch.name for watch in WATCHES), 0)
 _entries: OrderedDict = OrderedDict()  # key -> (generation, stored at, value)
 _computing: dict = {}  # key -> the lock held while that key's value is computed
-_kept: OrderedDict = OrderedDict()  # key -> (generation, stored at, value): ``kept``'s store
+_kept: dict[str, OrderedDict] = {watch.name: OrderedDict() for watch in WATCHES if watch.kept}  # ``kept``'s
+# stores, one per generation (small values must not push out big ones): key -> (generation, stored at, value)
 
 
 def _table_of(obj) -> str | None:
@@ -296,16 +298,16 @@ def kept(key: tuple, compute, watch: Watch = TIMETABLES):
     if ttl <= 0 or _changing(watch):
         return compute()
     current = generation(watch.name)
-    key = (watch.name, *key)
+    store = _kept[watch.name]
     with _lock:
-        found = _kept.get(key)
+        found = store.get(key)
         if _is_fresh(found, current, ttl):
-            _kept.move_to_end(key)
+            store.move_to_end(key)
             return found[2]
     started = time.monotonic()
     value = compute()
     with _lock:
-        _put(_kept, key, (current, started, value), MAX_KEPT)
+        _put(store, key, (current, started, value), watch.kept)
     return value
 
 
@@ -331,4 +333,5 @@ def _put(store: OrderedDict, key: tuple, entry: tuple, limit: int) -> None:
 def clear() -> None:
     with _lock:
         _entries.clear()
-        _kept.clear()
+        for store in _kept.values():
+            store.clear()

@@ -186,13 +186,16 @@ def test_a_change_committed_by_another_process_is_seen_through_redis(db, w, clie
     assert len(calls) == 2
 
 
-def test_the_store_holds_a_bounded_number_of_weeks(app):
+def test_each_store_holds_a_bounded_number_of_values(app):
+    limit = cache.TIMETABLES.kept
     with app.test_request_context():
-        for n in range(cache.MAX_KEPT + 50):
+        for n in range(limit + 50):
             cache.kept(("test", n), lambda n=n: n)
-        assert len(cache._kept) == cache.MAX_KEPT
-        assert cache.kept(("test", cache.MAX_KEPT + 49), lambda: "computed") == cache.MAX_KEPT + 49
+        cache.kept(("test", "small"), lambda: "kept apart", cache.AUDIENCES)
+        assert len(cache._kept["timetables"]) == limit and len(cache._kept["audiences"]) == 1
+        assert cache.kept(("test", limit + 49), lambda: "computed") == limit + 49
         assert cache.kept(("test", 0), lambda: "computed") == "computed"  # the oldest went first
+        assert cache.kept(("test", "small"), lambda: "computed", cache.AUDIENCES) == "kept apart"
 
 
 def test_off_when_page_cache_seconds_is_zero(app):
