@@ -11,19 +11,21 @@ from datetime import timedelta
 from functools import lru_cache
 
 from flask import Response, request
+from flask_babel import get_locale
 from flask_login import current_user
 from icalendar import Calendar, Timezone
 from sqlalchemy import bindparam, select
 
 from ..accounts.models import User
 from ..accounts.services import token_record
+from ..core import cache
 from ..core.api import api, error_response
 from ..core.authz import BUREAU
 from ..core.i18n import gettext as _
 from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
 from ..core.sqlite import writes_on_get
-from ..core.timeutil import portal_tz
+from ..core.timeutil import local_today, portal_tz
 from ..extensions import db
 from ..org.models import Classroom, School
 from .models import LiveClass, LiveSession
@@ -156,7 +158,12 @@ def calendar_feed(user_id: int):
     if person is None or not can_read_feed(reader, person):
         return error_response(404, "not_found", _("There is no calendar for you here."))
     db.session.commit()  # the token's last-used time
-    response = Response(feed_for(person), mimetype="text/calendar")
+    # Calendar programs poll every feed (each teacher's phone, every quarter of an hour or so): the
+    # feed is kept (core/cache.kept, TIMETABLES) per person, language, host and day until one of
+    # its sessions, classes, classrooms, schools or names changes. Kept through the day, it may
+    # reach up to a day further back than PAST_DAYS, and its DTSTAMP says when it was written.
+    body = cache.kept(("ics", person.id, str(get_locale()), request.host, local_today()), lambda: feed_for(person))
+    response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'inline; filename="live-{person.id}.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

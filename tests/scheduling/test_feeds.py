@@ -56,6 +56,28 @@ def test_a_cancelled_session_stays_marked_cancelled_with_a_higher_sequence(clien
     assert int(events[0]["SEQUENCE"]) == 1
 
 
+def test_a_feed_fetched_again_shows_each_change(client, api_token, db, world):
+    """The feed is kept between fetches (core/cache.kept): a cancellation, a school's new name and
+    a new class are in the next one."""
+    url = f"/api/v1/calendar/{world['assistant'].id}.ics?token={api_token(world['assistant'])}"
+    assert [str(e["STATUS"]) for e in parse(client.get(url))].count("CANCELLED") == 0
+    session = db.session.query(LiveSession).order_by(LiveSession.starts_at).first()
+    services.cancel_session(world["teacher"], session)
+    db.session.commit()
+    assert [str(e["STATUS"]) for e in parse(client.get(url))].count("CANCELLED") == 1
+    world["class"].main_classroom.school.name = "实验小学东校区"
+    db.session.commit()
+    assert all("实验小学东校区" in str(e["LOCATION"]) for e in parse(client.get(url)))
+    live_class = world["class"]
+    services.schedule_live_class(
+        world["teacher"], subject="music", grade=4, main_teacher=world["teacher"],
+        main_classroom=live_class.main_classroom, receiving=[(live_class.receiving[0].classroom, world["assistant"])],
+        slots=[Slot(d, time(9, 0), time(9, 40)) for d in range(1, 8)], first_date=world["start"],
+        last_date=world["start"] + timedelta(days=6))
+    db.session.commit()
+    assert len(parse(client.get(url))) == 14
+
+
 def test_nobody_else_reads_a_feed(client, api_token, make, world):
     url = f"/api/v1/calendar/{world['teacher'].id}.ics"
     assert client.get(url).status_code == 401
