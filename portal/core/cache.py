@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict
 from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
@@ -190,14 +190,34 @@ def bump(name: str = FIGURES.name) -> None:
             log.warning("could not bump the %s cache generation in Redis", name, exc_info=True)
 
 
+def _seen_this_request() -> dict:
+    """The Redis generations this request has read. Per request object, not per environ (every
+    Socket.IO event of one connection shares its environ) nor per ``g`` alone (an app context may
+    outlive a request: the test suite's does)."""
+    if not has_request_context():
+        return {}
+    current = request._get_current_object()
+    memo = g.get("cache_generations")
+    if memo is None or memo[0] is not current:
+        memo = g.cache_generations = (current, {})
+    return memo[1]
+
+
 def generation(name: str = FIGURES.name) -> str:
     client = _redis()
     if client is not None:
-        try:
-            return f"r{int(client.get(_key(name)) or 0)}.{_local_generations[name]}"
-        except Exception:  # noqa: BLE001
-            log.warning("could not read the %s cache generation from Redis", name, exc_info=True)
-            return f"down.{time.monotonic_ns()}"  # never matches: computed fresh
+        # Read from Redis once per request (a home page asks for several kept values): the changes
+        # of other processes are seen from the next request on; this process's own are counted
+        # in the local part, read every time.
+        seen = _seen_this_request()
+        shared = seen.get(name)
+        if shared is None:
+            try:
+                shared = seen[name] = int(client.get(_key(name)) or 0)
+            except Exception:  # noqa: BLE001
+                log.warning("could not read the %s cache generation from Redis", name, exc_info=True)
+                return f"down.{time.monotonic_ns()}"  # never matches: computed fresh
+        return f"r{shared}.{_local_generations[name]}"
     return f"l{_local_generations[name]}"
 
 

@@ -186,6 +186,24 @@ def test_a_change_committed_by_another_process_is_seen_through_redis(db, w, clie
     assert len(calls) == 2
 
 
+def test_a_request_asks_redis_once_for_a_generation_and_sees_its_own_change(app, cache_redis, monkeypatch):
+    with app.test_request_context():
+        client, asked = cache._redis(), []
+        get = client.get
+        monkeypatch.setattr(client, "get", lambda key: asked.append(key) or get(key))
+        first = cache.generation("timetables")
+        assert cache.generation("timetables") == first and cache.generation("audiences")
+        assert asked == ["portal:timetables:generation", "portal:audiences:generation"]
+        cache.bump("timetables")  # this request's own commit
+        assert cache.generation("timetables") != first
+    with app.test_request_context():
+        cache_redis.incr("portal:timetables:generation")  # another process's, seen by the next request
+        now = cache.generation("timetables")
+    with app.test_request_context():
+        cache_redis.incr("portal:timetables:generation")
+        assert cache.generation("timetables") != now
+
+
 def test_each_store_holds_a_bounded_number_of_values(app):
     limit = cache.TIMETABLES.kept
     with app.test_request_context():
