@@ -121,8 +121,7 @@ def communities_panel(user):
         return None
     # Kept until a membership or a community changes (core/cache.kept, AUDIENCES, as the resource
     # lists' audiences): every visit to the home page asks.
-    rows = cache.kept(("home-communities", user.id), lambda: tuple(
-        db.session.connection().execute(MY_COMMUNITIES, {"user_id": user.id}).all()), cache.AUDIENCES)
+    rows = cache.kept_rows(("home-communities", user.id), MY_COMMUNITIES, {"user_id": user.id}, cache.AUDIENCES)
     if not rows and user.role not in MAY_JOIN:
         return None
     words = panel_words(_community_words)

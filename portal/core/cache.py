@@ -331,6 +331,12 @@ def kept(key: tuple, compute, watch: Watch = TIMETABLES):
     return value
 
 
+def kept_rows(key: tuple, statement, params: dict, watch: Watch = TIMETABLES) -> tuple:
+    """The plain rows of ``statement`` with ``params``, ``kept`` under ``key`` (which must name
+    what ``params`` hold) in ``watch``'s generation."""
+    return kept(key, lambda: tuple(db.session.connection().execute(statement, params).all()), watch)
+
+
 def _changing(watch: Watch) -> bool:
     """Whether this request's own transaction has changed (or is about to flush a change to) the
     tables of ``watch``: what it reads must then be read, not kept, since the generation moves

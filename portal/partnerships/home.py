@@ -14,7 +14,6 @@ from ..core.home import home_panel, panel_words
 from ..core.i18n import gettext as _
 from ..core.templating import url_for_ids
 from ..core.timeutil import local_today
-from ..extensions import db
 from ..org.services import current_term_row
 from .models import Partnership
 from .permissions import school_partnership_ids
@@ -72,9 +71,8 @@ def partnerships_panel(user):
     today = local_today()
     # Kept per person, school and day until a partnership, its schools or its people change
     # (core/cache.kept, AUDIENCES): every visit to a principal's home page asks.
-    rows = cache.kept(("home-partnerships", user.id, user.school_id, today), lambda: tuple(
-        db.session.connection().execute(_PRINCIPALS_PARTNERSHIPS, {
-            "user_id": user.id, "school_id": user.school_id, "today": today}).all()), cache.AUDIENCES)
+    rows = cache.kept_rows(("home-partnerships", user.id, user.school_id, today), _PRINCIPALS_PARTNERSHIPS,
+                           {"user_id": user.id, "school_id": user.school_id, "today": today}, cache.AUDIENCES)
     words = panel_words(_partnership_words)
     if not rows:
         return {"title": words.title, "items": [], "empty": words.empty}

@@ -287,18 +287,16 @@ def page_of(matches: Matches, visible: Callable[[Match], bool] | None, filters: 
     seen = None  # the ids of the matches not public that this member may see
     if reach is not None and matches.reach is not None:
         seen = frozenset().union(*(matches.reach.get(key, ()) for key in reach))
+        visible = lambda m: m[0] in seen  # noqa: E731  (a set lookup rather than the rule)
     if filters:
         get = itemgetter(*(Match._fields.index(name) for name in filters))
         want = tuple(filters.values()) if len(filters) > 1 else next(iter(filters.values()))
-        if seen is not None:
-            kept = [m for m in rows if get(m) == want and (m[public] == "public" or m[0] in seen)]
-        else:
-            kept = [m for m in rows if get(m) == want and (m[public] == "public" or visible(m))]
-        return [m[0] for m in kept[offset:offset + limit]], len(kept)
-    if seen is not None:
+        kept = [m for m in rows if get(m) == want and (m[public] == "public" or visible(m))]
+    elif seen is not None:
         # No filter: the public matches by number plus those others, and the page read until it is
         # full (two-character queries have 1,600 matches, a third of them not public).
         page = islice((m[0] for m in rows if m[public] == "public" or m[0] in seen), offset, offset + limit)
         return list(page), matches.public + len(seen)
-    kept = [m for m in rows if m[public] == "public" or visible(m)]
+    else:
+        kept = [m for m in rows if m[public] == "public" or visible(m)]
     return [m[0] for m in kept[offset:offset + limit]], len(kept)

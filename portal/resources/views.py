@@ -94,21 +94,6 @@ def _choice(value, choices):
 
 
 
-def _escaped_labels(mapping: dict) -> dict[str, str]:
-    """A label catalogue in the request's language, each label escaped for HTML (kept per
-    catalogue and language as ``translated`` keeps them)."""
-    catalogue = translated(mapping)
-    found = _ESCAPED.get(id(catalogue))
-    if found is None or found[0] is not catalogue:
-        if len(_ESCAPED) >= 64:
-            _ESCAPED.clear()
-        found = _ESCAPED[id(catalogue)] = (catalogue, {code: str(escape(text)) for code, text in catalogue.items()})
-    return found[1]
-
-
-_ESCAPED: dict[int, tuple] = {}
-
-
 def _cards(items: list[services.ResourceCard]) -> Markup:
     """The page's cards as HTML, written here rather than by the template: their labels and
     sentences translated and escaped once per page, each card one string. Twenty cards of a dozen
@@ -116,8 +101,8 @@ def _cards(items: list[services.ResourceCard]) -> Markup:
     list's page. The markup is the one ``resources/index.html`` had, character for character."""
     link = url_for_ids("resources.resource", "resource_id")
     kinds, subjects, stages, grades, editions, levels = (
-        _escaped_labels(mapping) for mapping in (RESOURCE_KIND_LABELS, SUBJECT_LABELS, STAGE_LABELS, GRADE_LABELS,
-                                                 EDITION_LABELS, VISIBILITY_LABELS))
+        translated(mapping, escaped=True) for mapping in (RESOURCE_KIND_LABELS, SUBJECT_LABELS, STAGE_LABELS,
+                                                          GRADE_LABELS, EDITION_LABELS, VISIBILITY_LABELS))
     # Sentences of our catalogue, escaped once, filled with numbers only (Markup's own ``%`` wraps
     # every value it fills in: a fifth of the cards' time).
     rating, downloads = str(escape(_("Rating: %(r)s / 5"))), str(escape(_("Downloads: %(n)d")))

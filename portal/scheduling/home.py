@@ -76,8 +76,8 @@ def coming_sessions(user) -> Coming:
         # The same all day until a session or class changes (core/cache.kept, TIMETABLES): kept
         # per day and classes; what the time of day decides (which link, "live now") is worked out
         # per request from the rows.
-        rows = cache.kept(("home-coming", today, tuple(class_ids)), lambda: tuple(
-            db.session.connection().execute(COMING, {"class_ids": class_ids, "start": start}).all()))
+        rows = cache.kept_rows(("home-coming", today, tuple(class_ids)), COMING,
+                               {"class_ids": class_ids, "start": start})
     coming = Coming(now, rows, class_ids)
     g.home_coming = (user.id, coming)
     return coming
