@@ -45,7 +45,7 @@ from ..partnerships.services import active_filter
 from .models import EDITIONS, KINDS, VISIBILITIES, Resource, ResourceAudience, ResourceDownload, ResourceVersion
 from .permissions import can_delete_resource, can_edit_resource, can_share, visibility_clause, visibility_of
 from .search import normalise_query, search_clause, search_of, search_order, search_text_of, title_match
-from .search_memory import matches_of, page_of, public_more_than, reach_keys, visible_rule
+from .search_memory import matches_of, page_of, public_more_than, reach_keys, unindexed, visible_rule, walked_filters
 
 log = logging.getLogger("portal.audit")
 
@@ -494,11 +494,9 @@ _CARD_COLUMNS = (Resource.id, Resource.title, Resource.kind, Resource.subject, R
                  Resource.download_count, Resource.rating_count, Resource.rating_sum, User.name, School.name,
                  ResourceVersion.size)
 FILTERS = ("subject", "stage", "grade", "kind", "edition", "owner_id")  # columns a list is narrowed to
-
-
 @lru_cache(maxsize=256)
 def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, order: str, counted: bool,
-                        cards: bool) -> tuple[Select, Select]:
+                        cards: bool, walked: tuple[str, ...] | None = None) -> tuple[Select, Select]:
     """The count and the page of a list, built once per combination of what it holds (the
     person's form of the visibility rule, the filters given, the way of searching): every value
     is a bind parameter, so a list costs its queries and not the building of them.
@@ -509,7 +507,9 @@ def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, o
     200,000 resources: 32 -> 20 million instructions in SQLite, callgrind; a window count over
     the page's select was 25). The count statement is then only for a page past the last, which
     has no row to carry the number."""
-    where = [visibility_clause(visibility), *(getattr(Resource, name) == bindparam(name) for name in filters)]
+    where = [visibility_clause(visibility), *(
+        (getattr(Resource, name) if walked is None or name in walked else unindexed(getattr(Resource, name)))
+        == bindparam(name) for name in filters)]
     if how != "all":
         where.append(search_clause(how))
     # Every column, as the ORM's select of Resource has them: with only the id, SQLite counts from
@@ -580,6 +580,15 @@ def _found_order(rows, by_relevance: bool) -> tuple:
     return (rows.in_title.desc(), *newest) if by_relevance else newest
 
 
+def _stage_beside(stage: str | None, grade: int | None) -> tuple[str | None, bool]:
+    """The stage filter still to ask for beside ``grade``, and whether no resource can match both.
+    Every resource's grade lies in its stage (_check_metadata): a grade names its stage. Asked of
+    the database, a grade of another stage walked that grade's 20,000 rows to find none."""
+    if not (stage and grade):
+        return stage, False
+    return None, grade not in STAGE_GRADES.get(stage, ())
+
+
 def _counts_on_page(how: str) -> bool:
     """Whether a list looked for as ``how`` carries its count on its page's rows: a search does;
     the whole list (its newest first read from an index, stopping at the page) counts apart."""
@@ -606,6 +615,9 @@ def resource_page(
     there are (counting stops past ``count_up_to``: the page then says "more"). Items are
     ``ResourceCard`` rows, or with ``cards=False`` resources with their current version (the API)."""
     q = normalise_query(q)
+    stage, impossible = _stage_beside(stage, grade)
+    if impossible:
+        return Page(items=[], total=0, page=page, per_page=per_page, more=False)
     order = sort if sort in SORTS else ("relevance" if q else "date")
     visibility, values = visibility_of(user)
     given = (subject, stage, grade, kind, edition, user.id if mine else None)
@@ -618,7 +630,8 @@ def resource_page(
         more = count_up_to is not None and total > count_up_to
         return Page(items=items, total=count_up_to if more else total, page=page, per_page=per_page, more=more)
     how, searched = search_of(q)
-    count, rows = _listing_statements(visibility, tuple(filters), how, order, count_up_to is not None, cards)
+    walked = walked_filters(filters) if how == "all" else None
+    count, rows = _listing_statements(visibility, tuple(filters), how, order, count_up_to is not None, cards, walked)
     params = {**values, **searched, **filters}
     if count_up_to is not None:
         params["count_up_to"] = count_up_to + 1
@@ -632,7 +645,7 @@ def resource_page(
         items = [ResourceCard._make(row[:-1]) for row in found] if cards else [row[0] for row in found]
     else:
         if (count_up_to is not None and how == "all" and visibility[0] != "nobody"
-                and public_more_than(filters, count_up_to)):
+                and public_more_than(filters, count_up_to, walked)):
             total = count_up_to + 1  # as the count stops: more than count_up_to
         else:
             total = plain_rows(count, params).scalar_one()
