@@ -23,6 +23,7 @@ generator even when wrk is installed).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -44,7 +45,6 @@ import requests
 from .__main__ import (
     ROOT,
     api_session,
-    free_port,
     observation_ids,
     page_session,
     percentile,
@@ -94,7 +94,7 @@ class Redis:
         binary = shutil.which("redis-server")
         if binary is None:
             return
-        port = free_port()
+        port = serve_port(0)
         self.workdir = tempfile.mkdtemp(prefix="bench-redis-")
         self.proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no", "--dir", self.workdir],
@@ -121,9 +121,7 @@ def start_serve(env: dict, redis_url: str | None) -> tuple[subprocess.Popen, str
     """scripts/serve.sh on a free port; answers (process, base URL, processes, run dir)."""
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     processes = int(os.environ.get("BENCH_SERVE_PROCESSES", 2)) if nginx and redis_url else 1
-    port = free_port()
-    while any(_port_taken(port + i) for i in range(1, processes + 1)):
-        port = free_port()
+    port = serve_port(processes)
     run_dir = tempfile.mkdtemp(prefix="bench-serve-")
     serve_env = dict(env, PORT=str(port), SERVE_PROCESSES=str(processes), SERVE_RUN_DIR=run_dir,
                      SERVE_MIGRATE="0", SOCKETIO_CHANNEL=f"bench-throughput-{port}",
@@ -152,11 +150,23 @@ def start_serve(env: dict, redis_url: str | None) -> tuple[subprocess.Popen, str
     raise SystemExit(f"serve.sh did not start (exit {proc.returncode}):\n{told}")
 
 
-def _port_taken(port: int) -> bool:
+def serve_port(processes: int) -> int:
+    """A port whose next ``processes`` are free too (serve.sh uses PORT+1 … PORT+N), below Linux's
+    ephemeral range (32768 and up): a port from that range may become the local end of an outgoing
+    connection between the check and the bind. Seen once: the health polls' own connection took
+    PORT+1 and a portal process could not start ("Address already in use")."""
     import socket
 
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+    rng = random.Random()
+    while True:
+        port = rng.randrange(20000, 32000 - processes)
+        try:
+            with contextlib.ExitStack() as held:
+                for i in range(processes + 1):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port + i))
+            return port
+        except OSError:
+            continue
 
 
 def stop_serve(proc: subprocess.Popen, run_dir: str) -> None:
