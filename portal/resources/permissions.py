@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Date, and_, bindparam, case, false, literal, or_, select, true, union_all
+from sqlalchemy import Date, and_, bindparam, case, false, literal, literal_column, or_, select, true, union_all
 
 from ..communities.models import Community, Membership
 from ..core import cache as kept_cache
@@ -97,8 +97,14 @@ def _visibility(shape: tuple, values: dict | None = None):
 
 
 def _shared_with(column, ids):
-    """EXISTS: the resource (of the outer query) is shared with one of ``ids`` (an index probe)."""
-    return select(ResourceAudience.id).where(ResourceAudience.resource_id == Resource.id, column.in_(ids)).exists()
+    """EXISTS: the resource (of the outer query) is shared with one of ``ids`` (an index probe).
+
+    OFFSET 0 keeps it a probe per row on PostgreSQL, which otherwise turns such an EXISTS into a
+    hashed set of every resource shared with the ids, built before the first row is read: 16,500
+    for a member of a city-wide community, 5.3 of the library page's 5.5 ms for 21 rows read
+    (0.6 ms now). The CASE asks it only of rows shared with communities or partnerships."""
+    return (select(ResourceAudience.id).where(ResourceAudience.resource_id == Resource.id, column.in_(ids))
+            .offset(literal_column("0")).exists())
 
 
 def _audiences_statement(with_school: bool):
