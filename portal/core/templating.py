@@ -71,6 +71,9 @@ def register_template_helpers(app: Flask) -> None:
         def unread():
             if not signed_in:
                 return 0
+            loaded = getattr(user, "unread_when_loaded", None)  # counted as the person was loaded
+            if loaded is not None:
+                return loaded
             from ..accounts.notifications import unread_count
 
             return unread_count(user)

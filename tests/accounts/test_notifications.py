@@ -63,6 +63,17 @@ def test_bell_shows_the_unread_count(db, login_as, make, client):
     assert "一" in page and "二" in page and "别人的" not in page
 
 
+def test_the_bell_count_comes_with_the_person(db, login_as, client, count_queries):
+    """Every page shows the bell: its count is read with the person, not by a statement of its own."""
+    user = login_as("teacher")
+    notify([user], "system.message", params={"text": "一"})
+    db.session.commit()
+    with count_queries() as statements:
+        page = client.get("/resources")
+    assert unread_badge(page.data) == "1"
+    assert not [s for s in statements if s.lstrip().lower().startswith("select count") and "FROM notifications" in s]
+
+
 def test_user_marks_one_notification_read(db, login_as, auth, client):
     user = login_as("teacher")
     first, second = notify([user], "system.message", params={"text": "一"}) + notify(
