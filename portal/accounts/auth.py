@@ -30,7 +30,8 @@ def load_user(user_key: str) -> User | None:
     row = db.session.execute(USER_BY_ID, {"user_id": int(user_id)}).one_or_none()
     if row is None or not row[0].active or not hmac.compare_digest(row[0].session_nonce, nonce):
         return None
-    user, user.unread_when_loaded = row  # core/templating.py: the bell of this request's page
+    user, unread = row
+    user.unread_when_loaded = unread  # the bell of this request's page (core/templating.py)
     return user
 
 

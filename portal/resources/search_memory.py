@@ -169,11 +169,8 @@ def public_more_than(filters: dict, limit: int, walked: tuple[str, ...] | None =
         return found[1]
     statement = _PUBLIC_COUNTS.get((tuple(filters), walked))
     if statement is None:
-        columns = {name: getattr(Resource, name) for name in filters}
         public = (select(Resource.id)
-                  .where(Resource.deleted_at.is_(None), Resource.visibility == "public", *(
-                      (column if walked is None or name in walked else unindexed(column)) == bindparam(name)
-                      for name, column in columns.items()))
+                  .where(Resource.deleted_at.is_(None), Resource.visibility == "public", *filter_terms(filters, walked))
                   .limit(bindparam("count_up_to")))
         statement = select(func.count()).select_from(public.subquery())
         _PUBLIC_COUNTS[(tuple(filters), walked)] = statement
@@ -357,6 +354,14 @@ def walked_filters(filters: dict) -> tuple[str, ...] | None:
     return min(options, key=lambda walked: (options[walked], -len(walked)))
 
 
-def unindexed(column):
-    """The column as an expression no index serves (SQLite's way of pointing a query at another index)."""
-    return column.op("+")(literal_column("0")) if column.type.python_type is int else column.op("||")(literal_column("''"))
+def filter_terms(names, walked: tuple[str, ...] | None) -> list:
+    """``column = :name`` for each filter; those not ``walked`` as an expression no index serves
+    (``+ 0``, ``|| ''``: SQLite's way of pointing a query at another index)."""
+    terms = []
+    for name in names:
+        column = getattr(Resource, name)
+        if walked is not None and name not in walked:
+            column = column.op("+")(literal_column("0")) if column.type.python_type is int \
+                else column.op("||")(literal_column("''"))
+        terms.append(column == bindparam(name))
+    return terms

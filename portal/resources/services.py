@@ -45,7 +45,15 @@ from ..partnerships.services import active_filter
 from .models import EDITIONS, KINDS, VISIBILITIES, Resource, ResourceAudience, ResourceDownload, ResourceVersion
 from .permissions import can_delete_resource, can_edit_resource, can_share, visibility_clause, visibility_of
 from .search import normalise_query, search_clause, search_of, search_order, search_text_of, title_match
-from .search_memory import matches_of, page_of, public_more_than, reach_keys, unindexed, visible_rule, walked_filters
+from .search_memory import (
+    filter_terms,
+    matches_of,
+    page_of,
+    public_more_than,
+    reach_keys,
+    visible_rule,
+    walked_filters,
+)
 
 log = logging.getLogger("portal.audit")
 
@@ -494,6 +502,8 @@ _CARD_COLUMNS = (Resource.id, Resource.title, Resource.kind, Resource.subject, R
                  Resource.download_count, Resource.rating_count, Resource.rating_sum, User.name, School.name,
                  ResourceVersion.size)
 FILTERS = ("subject", "stage", "grade", "kind", "edition", "owner_id")  # columns a list is narrowed to
+
+
 @lru_cache(maxsize=256)
 def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, order: str, counted: bool,
                         cards: bool, walked: tuple[str, ...] | None = None) -> tuple[Select, Select]:
@@ -507,9 +517,7 @@ def _listing_statements(visibility: tuple, filters: tuple[str, ...], how: str, o
     200,000 resources: 32 -> 20 million instructions in SQLite, callgrind; a window count over
     the page's select was 25). The count statement is then only for a page past the last, which
     has no row to carry the number."""
-    where = [visibility_clause(visibility), *(
-        (getattr(Resource, name) if walked is None or name in walked else unindexed(getattr(Resource, name)))
-        == bindparam(name) for name in filters)]
+    where = [visibility_clause(visibility), *filter_terms(filters, walked)]
     if how != "all":
         where.append(search_clause(how))
     # Every column, as the ORM's select of Resource has them: with only the id, SQLite counts from
