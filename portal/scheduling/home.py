@@ -18,7 +18,6 @@ from ..core.labels import SUBJECT_LABELS, label
 from ..core.models import utcnow
 from ..core.templating import url_for_ids
 from ..core.timeutil import portal_tz
-from ..extensions import db
 from ..org.services import TermRow, current_term_row
 from . import timetable
 from .bells import schedule_on, schedules_of
@@ -30,9 +29,9 @@ COMING_LIMIT = 6  # sessions listed by the "today's and next" panel
 # The person's sessions from the start of their day (local: today's earlier ones too, for their
 # attendance), cancelled ones included so a change is seen, with what both scheduling panels show
 # of them. Built once, bound per request; plain rows of the session's connection (see
-# communities/home.py). The person's school is not loaded (its periods need only its id). (Deriving
-# the "live now" panel from these rows too would save a statement, but not on a day of more than
-# COMING_LIMIT sessions begun: a statement count that depends on the data and the hour.)
+# communities/home.py). The person's school is not loaded (its periods need only its id). The
+# "live now" panel reads its own rows (LIVE_TODAY): these stop at COMING_LIMIT, which a day of
+# cancelled sessions can fill before the running one.
 COMING = (
     select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at, LiveSession.status, LiveSession.moved,
            LiveClass.title, LiveClass.subject, LiveClass.main_teacher_id)
@@ -222,14 +221,18 @@ def term_figures(school_id: int, term: TermRow) -> tuple[tuple, ...]:
 # --- the live room at the right time (added by the live capability) ---------------------------------
 
 LIVE_SOON_MINUTES = 15  # a session starting this soon, or running, puts its room first on the home page
+LIVE_SOON = timedelta(minutes=LIVE_SOON_MINUTES)
 LIVE_SOON_SHOWN = 3
-# Built once, bound per request; plain rows of the session's connection (see communities/home.py).
-LIVE_SOON = (
+# The person's sessions that are not cancelled and may be running or about to start at some time
+# of their day: from those that end after its start to those that start before the next day's
+# LIVE_SOON_MINUTES. Kept per day and classes like COMING (a person's day holds a handful of
+# sessions); the time of day picks the ones to show from them per request, without a statement.
+LIVE_TODAY = (
     select(LiveSession.id, LiveSession.starts_at, LiveSession.ends_at, LiveClass.title, LiveClass.subject)
     .join(LiveClass, LiveClass.id == LiveSession.live_class_id)
     .where(LiveSession.live_class_id.in_(bindparam("class_ids", expanding=True)), LiveSession.status != "cancelled",
-           LiveSession.starts_at <= bindparam("soon"), LiveSession.ends_at > bindparam("now"))
-    .order_by(LiveSession.starts_at, LiveSession.id).limit(LIVE_SOON_SHOWN)
+           LiveSession.starts_at < bindparam("until"), LiveSession.ends_at > bindparam("start"))
+    .order_by(LiveSession.starts_at, LiveSession.id)
 )
 
 
@@ -242,15 +245,18 @@ def live_now_panel(user):
     coming = coming_sessions(user)
     if not coming.class_ids:
         return None
-    now = coming.now
-    sessions = db.session.connection().execute(LIVE_SOON, {
-        "class_ids": coming.class_ids, "now": now,
-        "soon": now + timedelta(minutes=LIVE_SOON_MINUTES)}).all()
+    now, tz = coming.now, portal_tz()
+    today = now.astimezone(tz).date()
+    start = datetime.combine(today, time(0, 0), tz).astimezone(UTC)
+    until = datetime.combine(today + timedelta(days=1), time(0, 0), tz).astimezone(UTC) + LIVE_SOON
+    day = cache.kept_rows(("home-live", today, tuple(coming.class_ids)), LIVE_TODAY,
+                          {"class_ids": coming.class_ids, "start": start, "until": until})
+    soon = now + LIVE_SOON
+    sessions = [s for s in day if s.starts_at <= soon and s.ends_at > now][:LIVE_SOON_SHOWN]
     if not sessions:
         return None
     words = panel_words(_live_words)
     items = []
-    tz = portal_tz()
     for session in sessions:
         starts, ends = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
         state = words.running if session.starts_at <= now else words.starts % {"time": f"{starts:%H:%M}"}

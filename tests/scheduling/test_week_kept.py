@@ -156,6 +156,29 @@ def test_the_homes_sessions_follow_a_cancellation_new_bells_and_the_day(db, w, c
     assert "Today 10:00–10:40 · Period 2" in html and "Cancelled" not in html
 
 
+def test_live_now_follows_the_time_of_day_and_a_cancellation(db, w, client, auth, monkeypatch):
+    """The day's sessions are kept; which one is about to start or running is the time's to say."""
+    from portal.scheduling import home
+
+    live_class = schedule(w, first=date(2026, 9, 7), last=date(2026, 10, 12))  # Mondays 10:00-10:40
+    auth.login(w["assistant"].username)
+
+    def live_at(hour: int, minute: int) -> str:
+        monkeypatch.setattr(home, "utcnow", lambda: datetime(2026, 9, 14, hour - 8, minute, tzinfo=UTC))
+        html = client.get("/").get_data(as_text=True)
+        return html.split("Live now", 1)[1].split("</section>", 1)[0] if "Live now" in html else ""
+
+    monday = db.session.query(LiveSession).filter_by(live_class_id=live_class.id,
+                                                     occurrence_date=date(2026, 9, 14)).one()
+    assert live_at(8, 0) == ""
+    assert "Starts at 10:00" in live_at(9, 50) and f"/live-sessions/{monday.id}/room" in live_at(9, 50)
+    assert "Running now" in live_at(10, 20)
+    assert live_at(10, 45) == ""
+    services.cancel_session(w["bureau"], monday, note="")
+    db.session.commit()
+    assert live_at(10, 20) == ""
+
+
 def test_only_what_a_week_shows_drops_the_kept_weeks(db, w, make, app):
     """A resource, a notification or a login leaves the weeks kept; a session's change does not."""
     live_class = schedule(w)
