@@ -72,10 +72,10 @@ class Watch(NamedTuple):
 
 FIGURES = Watch("supervision", WATCHED_TABLES, IRRELEVANT_COLUMNS)
 # What a week timetable shows: the sessions, their classes and receiving classrooms, the names of
-# schools, classrooms and people, the bell schedules and the calendar's special days.
+# schools, classrooms and people, the bell schedules, the calendar's special days and the terms.
 TIMETABLES = Watch("timetables", frozenset({
     "live_sessions", "live_classes", "receiving_classrooms", "classrooms", "schools", "users",
-    "bell_schedules", "bell_periods", "calendar_days",
+    "bell_schedules", "bell_periods", "calendar_days", "terms",
 }), IRRELEVANT_COLUMNS, kept=1024)  # weeks as their viewers saw them (10-40 KB), home sessions (~1 KB)
 # Whom a person's shared resources reach and where the home page sends them: their memberships of
 # communities, their school's partnerships and those they are responsible for.

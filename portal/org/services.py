@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
+from ..core import cache
 from ..core.errors import Conflict, Invalid
 from ..core.i18n import lazy_gettext as _l
 from ..core.models import plain_rows
@@ -157,14 +158,20 @@ _LATEST_TERM_ROW = select(*_TERM_COLUMNS).order_by(Term.end_date.desc()).limit(1
 
 
 def current_term_row(today: date | None = None) -> TermRow | None:
-    """``current_term`` as plain values."""
-    values = {"today": today or local_today()}
-    row = plain_rows(_RUNNING_TERM_ROW, values).one_or_none()
-    if row is None:
-        row = plain_rows(_NEXT_TERM_ROW, values).one_or_none()
-    if row is None:
-        row = plain_rows(_LATEST_TERM_ROW, {}).one_or_none()
-    return TermRow(*row) if row is not None else None
+    """``current_term`` as plain values, kept per day until a term changes (core/cache.kept,
+    TIMETABLES): asked by the homes of principals and researchers and the term pages."""
+    today = today or local_today()
+
+    def compute() -> TermRow | None:
+        values = {"today": today}
+        row = plain_rows(_RUNNING_TERM_ROW, values).one_or_none()
+        if row is None:
+            row = plain_rows(_NEXT_TERM_ROW, values).one_or_none()
+        if row is None:
+            row = plain_rows(_LATEST_TERM_ROW, {}).one_or_none()
+        return TermRow(*row) if row is not None else None
+
+    return cache.kept(("current-term", today), compute)
 
 
 def current_term(today: date | None = None) -> Term | None:

@@ -142,6 +142,11 @@ def test_current_term_is_the_running_one_else_the_next_else_the_last(db, make):
     running = make.term(start=today - timedelta(days=5), end=today + timedelta(days=5), name="现在", school_year=2002)
     assert services.current_term(today) == running and services.current_term_row(today) == as_row(running)
     assert services.current_term() == running and services.current_term_row() == as_row(running)
+    # kept per day (core/cache.kept) until a term changes
+    assert services.current_term_row(today + timedelta(days=50)) == as_row(future)
+    running.end_date = today + timedelta(days=3)
+    db.session.commit()
+    assert services.current_term_row(today).end_date == today + timedelta(days=3)
 
 
 # --- bell schedules --------------------------------------------------------------------------
