@@ -92,8 +92,6 @@ def _choice(value, choices):
     return value if value in choices else None
 
 
-
-
 def _cards(items: list[services.ResourceCard]) -> Markup:
     """The page's cards as HTML, written here rather than by the template: their labels and
     sentences translated and escaped once per page, each card one string. Twenty cards of a dozen

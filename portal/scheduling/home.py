@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import NamedTuple
 
@@ -52,6 +52,8 @@ home_fact("class_ids", select(func.aggregate_strings(cast(_taught.c.id, String),
 
 class Coming(NamedTuple):
     now: datetime
+    today: date  # the portal's local day of ``now``
+    start: datetime  # and its start, in UTC
     rows: tuple  # of COMING, at most COMING_LIMIT
     class_ids: list[int]  # the person's classes (main teacher or assistant)
 
@@ -67,17 +69,17 @@ def coming_sessions(user) -> Coming:
     # no class: which classes the person has comes with the home page's other facts.
     found_ids = facts(user).class_ids
     class_ids = sorted(int(i) for i in found_ids.split(",")) if found_ids else []
+    tz = portal_tz()
+    today = now.astimezone(tz).date()
+    start = datetime.combine(today, time(0, 0), tz).astimezone(UTC)
     rows = ()
     if class_ids:
-        tz = portal_tz()
-        today = now.astimezone(tz).date()
-        start = datetime.combine(today, time(0, 0), tz).astimezone(UTC)
         # The same all day until a session or class changes (core/cache.kept, TIMETABLES): kept
         # per day and classes; what the time of day decides (which link, "live now") is worked out
         # per request from the rows.
         rows = cache.kept_rows(("home-coming", today, tuple(class_ids)), COMING,
                                {"class_ids": class_ids, "start": start})
-    coming = Coming(now, rows, class_ids)
+    coming = Coming(now, today, start, rows, class_ids)
     g.home_coming = (user.id, coming)
     return coming
 
@@ -246,11 +248,9 @@ def live_now_panel(user):
     if not coming.class_ids:
         return None
     now, tz = coming.now, portal_tz()
-    today = now.astimezone(tz).date()
-    start = datetime.combine(today, time(0, 0), tz).astimezone(UTC)
-    until = datetime.combine(today + timedelta(days=1), time(0, 0), tz).astimezone(UTC) + LIVE_SOON
-    day = cache.kept_rows(("home-live", today, tuple(coming.class_ids)), LIVE_TODAY,
-                          {"class_ids": coming.class_ids, "start": start, "until": until})
+    until = datetime.combine(coming.today + timedelta(days=1), time(0, 0), tz).astimezone(UTC) + LIVE_SOON
+    day = cache.kept_rows(("home-live", coming.today, tuple(coming.class_ids)), LIVE_TODAY,
+                          {"class_ids": coming.class_ids, "start": coming.start, "until": until})
     soon = now + LIVE_SOON
     sessions = [s for s in day if s.starts_at <= soon and s.ends_at > now][:LIVE_SOON_SHOWN]
     if not sessions:
